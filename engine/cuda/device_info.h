@@ -1,0 +1,18 @@
+// What GPUs this process can use. Plain C++: callers never see CUDA types.
+// Built from device_info.cu when nvcc is found, else from
+// device_info_stub.cc, which reports no device.
+//
+// Thread-safe.
+#pragma once
+
+#include <string>
+
+namespace strata {
+
+// Number of usable CUDA devices; 0 without a driver, a device, or CUDA.
+int CudaDeviceCount();
+
+// One line about the CUDA runtime for logs ("no CUDA device: <reason>").
+std::string CudaDescription();
+
+}  // namespace strata

@@ -1,0 +1,200 @@
+#include "engine/model/hugectr_importer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/mapped_file.h"
+#include "engine/common/status_macros.h"
+#include "engine/store/key_codec.h"
+#include "engine/store/rocksdb_status.h"
+#include "rocksdb/db.h"
+#include "rocksdb/sst_file_writer.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kTableSuffix[] = ".model";
+
+// One table's input files, validated.
+struct TableInput {
+  std::string name;
+  std::unique_ptr<MappedFile> keys;        // (rows) int64
+  std::unique_ptr<MappedFile> emb_vector;  // (rows, dim) float32
+  uint64_t rows = 0;
+  uint32_t dim = 0;
+  std::string sst_path;
+};
+
+absl::StatusOr<std::vector<std::string>> ListTables(const std::string& from) {
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) {
+    return absl::NotFoundError(absl::StrCat("no model folder at ", from));
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(from, ec)) {
+    std::string file = entry.path().filename().string();
+    if (entry.is_directory() && file.size() > strlen(kTableSuffix) &&
+        file.ends_with(kTableSuffix)) {
+      names.push_back(file.substr(0, file.size() - strlen(kTableSuffix)));
+    }
+  }
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read ", from, ": ", ec.message()));
+  }
+  if (names.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        from, " holds no <table>.model folders (HugeCTR sparse format)"));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<TableInput> OpenTable(const std::string& from,
+                                     const std::string& name,
+                                     const ImportOptions& options) {
+  STRATA_RETURN_IF_ERROR(ValidateName("table", name));
+  const std::string dir = absl::StrCat(from, "/", name, kTableSuffix);
+  TableInput t;
+  t.name = name;
+  STRATA_ASSIGN_OR_RETURN(t.keys, MappedFile::Open(dir + "/key"));
+  STRATA_ASSIGN_OR_RETURN(t.emb_vector, MappedFile::Open(dir + "/emb_vector"));
+  const size_t key_bytes = t.keys->size();
+  const size_t emb_bytes = t.emb_vector->size();
+  if (key_bytes % sizeof(int64_t) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", name, ": key file is ", key_bytes,
+        " bytes, not a multiple of 8 (int64 keys)"));
+  }
+  t.rows = key_bytes / sizeof(int64_t);
+  if (t.rows == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", name, ": key file is empty"));
+  }
+  if (emb_bytes % (t.rows * sizeof(float)) != 0 || emb_bytes == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", name, ": emb_vector is ", emb_bytes, " bytes, which is not ",
+        t.rows, " keys x 4 x dim for any whole dim (key and emb_vector "
+        "sizes disagree)"));
+  }
+  t.dim = static_cast<uint32_t>(emb_bytes / (t.rows * sizeof(float)));
+  if (options.dim != 0 && t.dim != options.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", name, ": emb_vector holds ", emb_bytes, " bytes = ", t.rows,
+        " rows of dim ", t.dim, ", but dim ", options.dim,
+        " was expected (size must be rows x 4 x dim)"));
+  }
+  return t;
+}
+
+// Sorts the table's keys, rejects duplicates, and writes one SST file.
+absl::Status WriteSst(const ModelStore& store, TableInput& t) {
+  std::vector<std::pair<int64_t, uint64_t>> order(t.rows);
+  const char* key_data = t.keys->data();
+  for (uint64_t i = 0; i < t.rows; ++i) {
+    int64_t k;
+    std::memcpy(&k, key_data + i * sizeof(int64_t), sizeof(k));
+    order[i] = {k, i};
+  }
+  std::sort(order.begin(), order.end());
+  for (uint64_t i = 1; i < t.rows; ++i) {
+    if (order[i].first == order[i - 1].first) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table ", t.name, ": duplicate key ", order[i].first, " at rows ",
+          order[i - 1].second, " and ", order[i].second));
+    }
+  }
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), store.table_options());
+  STRATA_RETURN_IF_ERROR(
+      FromRocksDb(writer.Open(t.sst_path), "opening SST " + t.sst_path));
+  const size_t row_bytes = size_t{t.dim} * sizeof(float);
+  char k[kEncodedKeySize];
+  for (const auto& [key, index] : order) {
+    EncodeKey(key, k);
+    STRATA_RETURN_IF_ERROR(FromRocksDb(
+        writer.Put(rocksdb::Slice(k, kEncodedKeySize),
+                   rocksdb::Slice(t.emb_vector->data() + index * row_bytes,
+                                  row_bytes)),
+        "writing SST " + t.sst_path));
+  }
+  return FromRocksDb(writer.Finish(), "finishing SST " + t.sst_path);
+}
+
+}  // namespace
+
+absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
+                                                 const std::string& model,
+                                                 const std::string& from_dir,
+                                                 const ImportOptions& options) {
+  STRATA_RETURN_IF_ERROR(ValidateName("model", model));
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListTables(from_dir));
+
+  // 1. Validate every table's sizes before doing any work.
+  std::vector<TableInput> tables;
+  for (const std::string& name : names) {
+    STRATA_ASSIGN_OR_RETURN(TableInput t, OpenTable(from_dir, name, options));
+    tables.push_back(std::move(t));
+  }
+
+  // 2. Write SST files to a scratch folder (removed whatever happens).
+  STRATA_ASSIGN_OR_RETURN(uint64_t version, store->NextVersion(model));
+  const std::string scratch =
+      absl::StrCat(store->data_dir(), "/import-tmp/", model, "@", version);
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  fs::create_directories(scratch, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", scratch, ": ", ec.message()));
+  }
+  absl::Cleanup remove_scratch = [&scratch] {
+    std::error_code ignored;
+    fs::remove_all(scratch, ignored);
+  };
+  for (TableInput& t : tables) {
+    t.sst_path = absl::StrCat(scratch, "/", t.name, ".sst");
+    STRATA_RETURN_IF_ERROR(WriteSst(*store, t));
+  }
+
+  // 3. Ingest every table; on any failure, drop what was created.
+  ModelManifest manifest;
+  manifest.name = model;
+  manifest.version = version;
+  manifest.created_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  std::vector<std::string> created;
+  absl::Status status = [&]() -> absl::Status {
+    for (const TableInput& t : tables) {
+      std::string cf_name = ModelStore::ColumnFamilyName(model, version, t.name);
+      STRATA_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * cf,
+                              store->CreateColumnFamily(cf_name));
+      created.push_back(cf_name);
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      STRATA_RETURN_IF_ERROR(FromRocksDb(
+          store->db()->IngestExternalFile(cf, {t.sst_path}, ingest),
+          "ingesting " + t.sst_path));
+      manifest.tables.push_back(
+          TableSpec{t.name, t.dim, t.rows, options.default_value, cf_name});
+    }
+    // 4. The manifest makes the version visible, all at once.
+    return store->PutManifest(manifest);
+  }();
+  if (!status.ok()) {
+    store->DropColumnFamilies(created).IgnoreError();
+    return status;
+  }
+  return manifest;
+}
+
+}  // namespace strata

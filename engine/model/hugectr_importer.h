@@ -1,0 +1,33 @@
+// Imports a HugeCTR sparse model into a ModelStore as a new model version.
+//
+// Input: a folder holding one `<table>.model/` folder per table, each with
+//   key         int64 little-endian keys, (rows)
+//   emb_vector  float32 little-endian rows, (rows, dim), in key order.
+// Every table is validated (sizes, dim, duplicate keys) and written to SST
+// files before anything becomes visible; the files are then ingested and the
+// manifest is written last. A failed import leaves no trace.
+//
+// Not thread-safe with respect to other writers of the same model name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/model/model_manifest.h"
+#include "engine/model/model_store.h"
+
+namespace strata {
+
+struct ImportOptions {
+  // Expected dim of every table; 0 infers it from the file sizes.
+  uint32_t dim = 0;
+  // Element value of the default row of every table.
+  float default_value = 0.0f;
+};
+
+[[nodiscard]] absl::StatusOr<ModelManifest> ImportHugeCtrModel(
+    ModelStore* store, const std::string& model, const std::string& from_dir,
+    const ImportOptions& options);
+
+}  // namespace strata

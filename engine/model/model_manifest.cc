@@ -1,0 +1,72 @@
+#include "engine/model/model_manifest.h"
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace strata {
+
+const TableSpec* ModelManifest::FindTable(const std::string& table) const {
+  for (const TableSpec& t : tables) {
+    if (t.name == table) return &t;
+  }
+  return nullptr;
+}
+
+std::string ModelManifest::ToJson() const {
+  nlohmann::json j;
+  j["name"] = name;
+  j["version"] = version;
+  j["created_unix_s"] = created_unix_s;
+  j["tables"] = nlohmann::json::array();
+  for (const TableSpec& t : tables) {
+    j["tables"].push_back({{"name", t.name},
+                           {"dim", t.dim},
+                           {"rows", t.rows},
+                           {"default_value", t.default_value},
+                           {"column_family", t.column_family}});
+  }
+  return j.dump();
+}
+
+absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::DataLossError("model manifest is not a JSON object");
+  }
+  try {
+    ModelManifest m;
+    m.name = j.at("name").get<std::string>();
+    m.version = j.at("version").get<uint64_t>();
+    m.created_unix_s = j.value("created_unix_s", int64_t{0});
+    for (const auto& t : j.at("tables")) {
+      TableSpec s;
+      s.name = t.at("name").get<std::string>();
+      s.dim = t.at("dim").get<uint32_t>();
+      s.rows = t.at("rows").get<uint64_t>();
+      s.default_value = t.value("default_value", 0.0f);
+      s.column_family = t.at("column_family").get<std::string>();
+      m.tables.push_back(std::move(s));
+    }
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("bad model manifest: ", e.what()));
+  }
+}
+
+absl::Status ValidateName(const std::string& what, const std::string& name) {
+  if (name.empty() || name.size() > 128) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " name must be 1-128 characters, got \"", name, "\""));
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " name \"", name, "\" may hold only [A-Za-z0-9_.-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata

@@ -1,0 +1,91 @@
+#include "engine/model/model_registry.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/store/hash_map_tier.h"
+#include "engine/store/rocksdb_tier.h"
+
+namespace strata {
+namespace {
+
+uint64_t TableBytes(const TableSpec& t) {
+  return t.rows * (sizeof(int64_t) + sizeof(float) * uint64_t{t.dim});
+}
+
+}  // namespace
+
+absl::Status RegistryOptions::Validate() const { return absl::OkStatus(); }
+
+const Model::Table* Model::FindTable(const std::string& name) const {
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(
+    ModelStore* store, const RegistryOptions& options) {
+  STRATA_RETURN_IF_ERROR(options.Validate());
+  std::unique_ptr<ModelRegistry> registry(new ModelRegistry(store, options));
+  STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> all, store->ListManifests());
+  // Newest version of each model (the list is sorted by name, then version).
+  std::map<std::string, ModelManifest> newest;
+  for (ModelManifest& m : all) newest[m.name] = std::move(m);
+  uint64_t total_bytes = 0;
+  for (const auto& [name, m] : newest) {
+    for (const TableSpec& t : m.tables) total_bytes += TableBytes(t);
+  }
+  absl::MutexLock lock(&registry->mu_);
+  for (const auto& [name, m] : newest) {
+    STRATA_ASSIGN_OR_RETURN(registry->serving_[name],
+                            registry->Load(m, total_bytes));
+  }
+  return registry;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
+    const ModelManifest& manifest, uint64_t total_bytes) const {
+  auto model = std::make_shared<Model>(manifest);
+  for (const TableSpec& spec : manifest.tables) {
+    rocksdb::ColumnFamilyHandle* cf = store_->FindColumnFamily(spec.column_family);
+    if (cf == nullptr) {
+      return absl::DataLossError(absl::StrCat(
+          "model ", manifest.name, "@", manifest.version, " table ", spec.name,
+          ": column family ", spec.column_family, " is missing"));
+    }
+    std::vector<std::unique_ptr<Tier>> tiers;
+    if (options_.hash_map_capacity_bytes > 0 && total_bytes > 0) {
+      HashMapTierOptions hm;
+      double share = static_cast<double>(TableBytes(spec)) / total_bytes;
+      hm.capacity_bytes = std::max<uint64_t>(
+          1, static_cast<uint64_t>(share * options_.hash_map_capacity_bytes));
+      if (hm.capacity_bytes >= TableBytes(spec)) hm.capacity_bytes = 0;
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
+                              NewHashMapTier(spec.dim, hm));
+      tiers.push_back(std::move(cache));
+    }
+    tiers.push_back(NewRocksDbTier(store_->db(), cf, spec.dim));
+    model->tables_[spec.name] =
+        Model::Table{spec, std::make_unique<TierChain>(std::move(tiers),
+                                                       spec.default_value)};
+  }
+  return model;
+}
+
+std::shared_ptr<const Model> ModelRegistry::Find(const std::string& name,
+                                                 uint64_t version) const {
+  absl::MutexLock lock(&mu_);
+  auto it = serving_.find(name);
+  if (it == serving_.end()) return nullptr;
+  if (version != 0 && it->second->version() != version) return nullptr;
+  return it->second;
+}
+
+std::vector<std::shared_ptr<const Model>> ModelRegistry::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const Model>> out;
+  for (const auto& [name, model] : serving_) out.push_back(model);
+  return out;
+}
+
+}  // namespace strata

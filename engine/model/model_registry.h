@@ -1,0 +1,84 @@
+// ModelRegistry: the models a server serves, each with one TierChain per
+// table. Opening it loads the newest stored version of every model in the
+// ModelStore (a restart reopens what is on disk; nothing is re-imported).
+//
+// Ownership: the registry borrows the store, which must outlive it. Models
+// are handed out as shared_ptr<const Model>: a caller may keep using one
+// after the registry moves on to another version.
+// Thread safety: all methods are safe for concurrent calls.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/model/model_manifest.h"
+#include "engine/model/model_store.h"
+#include "engine/store/tier_chain.h"
+
+namespace strata {
+
+struct RegistryOptions {
+  // Bytes of host hash-map cache in front of RocksDB, shared by all tables of
+  // all models in proportion to their size; 0 reads RocksDB directly.
+  uint64_t hash_map_capacity_bytes = 1ull << 30;
+
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+// One loaded model version. Immutable after construction.
+class Model {
+ public:
+  struct Table {
+    TableSpec spec;
+    std::unique_ptr<TierChain> chain;
+  };
+
+  explicit Model(ModelManifest manifest) : manifest_(std::move(manifest)) {}
+
+  const ModelManifest& manifest() const { return manifest_; }
+  const std::string& name() const { return manifest_.name; }
+  uint64_t version() const { return manifest_.version; }
+  // nullptr when the model has no such table.
+  const Table* FindTable(const std::string& name) const;
+  const std::map<std::string, Table>& tables() const { return tables_; }
+
+ private:
+  friend class ModelRegistry;
+  ModelManifest manifest_;
+  std::map<std::string, Table> tables_;
+};
+
+class ModelRegistry {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ModelRegistry>> Open(
+      ModelStore* store, const RegistryOptions& options);
+
+  // The model at `version`, or its serving version when `version` is 0;
+  // nullptr when not loaded.
+  std::shared_ptr<const Model> Find(const std::string& name,
+                                    uint64_t version = 0) const;
+  // Every serving model, sorted by name.
+  std::vector<std::shared_ptr<const Model>> List() const;
+
+ private:
+  ModelRegistry(ModelStore* store, const RegistryOptions& options)
+      : store_(store), options_(options) {}
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> Load(
+      const ModelManifest& manifest, uint64_t total_bytes) const;
+
+  // Constant after construction.
+  ModelStore* const store_;
+  const RegistryOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const Model>> serving_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace strata

@@ -1,0 +1,58 @@
+#include "engine/store/tier_chain.h"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "engine/store/hash_map_tier.h"
+
+namespace strata {
+namespace {
+
+std::unique_ptr<Tier> HashMap(uint32_t dim) {
+  return std::move(NewHashMapTier(dim, HashMapTierOptions())).value();
+}
+
+}  // namespace
+
+TEST_CASE("TierChain reads through, fills upward, defaults the rest",
+          "[chain]") {
+  constexpr uint32_t kDim = 2;
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMap(kDim));
+  tiers.push_back(HashMap(kDim));
+  Tier* top = tiers[0].get();
+  Tier* bottom = tiers[1].get();
+  REQUIRE(top->Upsert({1}, {1.0f, 1.5f}).ok());
+  REQUIRE(bottom->Upsert({2, 3}, {2.0f, 2.5f, 3.0f, 3.5f}).ok());
+  TierChain chain(std::move(tiers), /*default_value=*/-1.0f);
+
+  std::vector<int64_t> keys = {3, 1, 4, 2};
+  std::vector<float> values(keys.size() * kDim);
+  std::vector<size_t> defaulted;
+  REQUIRE(chain.Lookup(keys, absl::MakeSpan(values), &defaulted).ok());
+  CHECK(values ==
+        std::vector<float>{3.0f, 3.5f, 1.0f, 1.5f, -1.0f, -1.0f, 2.0f, 2.5f});
+  CHECK(defaulted == std::vector<size_t>{2});
+
+  // Rows found below were filled into the top tier.
+  std::vector<int64_t> filled = {2, 3};
+  std::vector<float> row(filled.size() * kDim);
+  std::vector<size_t> missing;
+  REQUIRE(top->Lookup(filled, absl::MakeSpan(row), &missing).ok());
+  CHECK(missing.empty());
+  CHECK(row == std::vector<float>{2.0f, 2.5f, 3.0f, 3.5f});
+}
+
+TEST_CASE("TierChain with one tier defaults what it lacks", "[chain]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMap(1));
+  TierChain chain(std::move(tiers), 0.0f);
+  std::vector<float> values(3, 9.0f);
+  std::vector<size_t> defaulted;
+  REQUIRE(chain.Lookup({1, 2, 3}, absl::MakeSpan(values), &defaulted).ok());
+  CHECK(defaulted == std::vector<size_t>{0, 1, 2});
+  CHECK(values == std::vector<float>{0.0f, 0.0f, 0.0f});
+}
+
+}  // namespace strata
