@@ -1,0 +1,86 @@
+// Offline subcommands: gen-model and import. They work on files and the data
+// dir directly; import needs the server stopped (it takes the data dir lock).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "client/commands.h"
+#include "engine/model/hugectr_importer.h"
+#include "engine/model/model_generator.h"
+#include "engine/model/model_store.h"
+
+namespace strata::cli {
+
+void AddGenModel(CLI::App& app) {
+  auto options = std::make_shared<GeneratorOptions>();
+  auto out = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "gen-model",
+      "Write a synthetic model in HugeCTR's sparse format (<table>.model/key "
+      "and emb_vector): the Criteo-shaped 26-table model scaled by --scale, "
+      "or --tables x --rows. Same flags, same bytes.");
+  cmd->add_option("--out", *out, "Folder to write")->required();
+  cmd->add_option("--scale", options->scale,
+                  "Criteo 1TB table sizes times this (e.g. 0.01 = 1.78 M rows)");
+  cmd->add_option("--tables", options->tables, "Number of tables (no --scale)");
+  cmd->add_option("--rows", options->rows, "Rows per table (no --scale)");
+  cmd->add_option("--dim", options->dim, "Floats per row")->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of every value")
+      ->capture_default_str();
+  cmd->callback([options, out] {
+    auto tables = GenerateHugeCtrModel(*out, *options);
+    if (!tables.ok()) Fail("gen-model", std::string(tables.status().message()));
+    uint64_t rows = 0;
+    for (const TableSpec& t : *tables) rows += t.rows;
+    std::printf("wrote %zu tables, %llu rows, dim %u to %s\n", tables->size(),
+                static_cast<unsigned long long>(rows), options->dim,
+                out->c_str());
+  });
+}
+
+void AddImport(CLI::App& app) {
+  struct Args {
+    std::string data_dir = "./strata-data";
+    std::string model;
+    std::string from;
+    ImportOptions import;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "import",
+      "Import a HugeCTR sparse model folder into a data dir as the model's "
+      "next version (offline: stop the server using the data dir first). "
+      "Everything is validated before anything is written; a failed import "
+      "leaves nothing behind.");
+  cmd->add_option("--data-dir", args->data_dir, "strata-server's data dir")
+      ->capture_default_str();
+  cmd->add_option("--model", args->model, "Model name")->required();
+  cmd->add_option("--from", args->from,
+                  "Folder holding <table>.model/{key,emb_vector}")
+      ->required();
+  cmd->add_option("--dim", args->import.dim,
+                  "Expected dim of every table (default: inferred)");
+  cmd->add_option("--default-value", args->import.default_value,
+                  "Value of every element of a missing key's row")
+      ->capture_default_str();
+  cmd->callback([args] {
+    auto store = ModelStore::Open(args->data_dir, ModelStoreOptions());
+    if (!store.ok()) Fail("import", std::string(store.status().message()));
+    auto manifest = ImportHugeCtrModel(store->get(), args->model, args->from,
+                                       args->import);
+    if (!manifest.ok()) {
+      Fail("import", std::string(manifest.status().message()));
+    }
+    uint64_t rows = 0;
+    for (const TableSpec& t : manifest->tables) rows += t.rows;
+    std::printf("imported model %s version %llu: %zu tables, %llu rows into %s\n",
+                manifest->name.c_str(),
+                static_cast<unsigned long long>(manifest->version),
+                manifest->tables.size(), static_cast<unsigned long long>(rows),
+                args->data_dir.c_str());
+  });
+}
+
+}  // namespace strata::cli

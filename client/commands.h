@@ -1,0 +1,23 @@
+// The subcommands of the `strata` CLI. Each Add* declares one subcommand on
+// the app, with its flags, help and the callback that runs it. A callback
+// that fails throws CLI::RuntimeError with the exit code after printing a
+// one-line error that starts with "strata <command>:".
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace strata::cli {
+
+void AddGenModel(CLI::App& app);
+void AddImport(CLI::App& app);
+void AddLookup(CLI::App& app);
+void AddModels(CLI::App& app);
+void AddStats(CLI::App& app);
+
+// Prints "strata <command>: <message>" to stderr and throws the exit code.
+[[noreturn]] void Fail(const char* command, const std::string& message,
+                       int code = 1);
+
+}  // namespace strata::cli

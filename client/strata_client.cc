@@ -1,0 +1,61 @@
+#include "client/strata_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& s, const std::string& target) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_code() == grpc::StatusCode::UNAVAILABLE
+                          ? absl::StrCat(target, ": ", s.error_message())
+                          : s.error_message());
+}
+
+}  // namespace
+
+StrataClient::StrataClient(const ClientOptions& options)
+    : options_(options),
+      channel_(grpc::CreateChannel(options.target,
+                                   grpc::InsecureChannelCredentials())),
+      embedding_(v1::Embedding::NewStub(channel_)),
+      admin_(v1::Admin::NewStub(channel_)) {}
+
+#define STRATA_CLIENT_CALL(stub, method, request_expr, response_type)        \
+  grpc::ClientContext context;                                                \
+  context.set_deadline(std::chrono::system_clock::now() +                     \
+                       std::chrono::milliseconds(options_.timeout_ms));       \
+  response_type response;                                                     \
+  grpc::Status status = stub->method(&context, request_expr, &response);      \
+  if (!status.ok()) return FromGrpc(status, options_.target);                 \
+  return response
+
+absl::StatusOr<v1::LookupResponse> StrataClient::Lookup(
+    const v1::LookupRequest& request) {
+  STRATA_CLIENT_CALL(embedding_, Lookup, request, v1::LookupResponse);
+}
+
+absl::StatusOr<v1::ListModelsResponse> StrataClient::ListModels() {
+  STRATA_CLIENT_CALL(admin_, ListModels, v1::ListModelsRequest(),
+                     v1::ListModelsResponse);
+}
+
+absl::StatusOr<v1::GetStatsResponse> StrataClient::GetStats() {
+  STRATA_CLIENT_CALL(admin_, GetStats, v1::GetStatsRequest(),
+                     v1::GetStatsResponse);
+}
+
+#undef STRATA_CLIENT_CALL
+
+void CopyRow(const v1::TableRows& rows, size_t i, float* out) {
+  const size_t row_bytes = size_t{rows.dim()} * sizeof(float);
+  std::memcpy(out, rows.values().data() + i * row_bytes, row_bytes);
+}
+
+}  // namespace strata

@@ -1,0 +1,46 @@
+// StrataClient: a small C++ client of strata.v1. Every call carries the
+// deadline of ClientOptions::timeout_ms.
+//
+// Ownership: owns its channel. Thread safety: safe for concurrent calls
+// (gRPC stubs are).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "strata/v1/admin.grpc.pb.h"
+#include "strata/v1/embedding.grpc.pb.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace strata {
+
+struct ClientOptions {
+  std::string target = "localhost:8500";  // host:port of strata-server
+  uint32_t timeout_ms = 5000;             // deadline of every call
+};
+
+class StrataClient {
+ public:
+  explicit StrataClient(const ClientOptions& options);
+
+  [[nodiscard]] absl::StatusOr<v1::LookupResponse> Lookup(
+      const v1::LookupRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ListModelsResponse> ListModels();
+  [[nodiscard]] absl::StatusOr<v1::GetStatsResponse> GetStats();
+
+ private:
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Embedding::Stub> embedding_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+};
+
+// Reads row `i` of a TableRows reply into `out` (dim floats).
+void CopyRow(const v1::TableRows& rows, size_t i, float* out);
+
+}  // namespace strata

@@ -1,0 +1,37 @@
+// strata: the command-line tool for Strata: generate and import models, look
+// rows up, list models, read stats, run benchmarks.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "client/commands.h"
+
+namespace strata::cli {
+
+void Fail(const char* command, const std::string& message, int code) {
+  std::fprintf(stderr, "strata %s: %s\n", command, message.c_str());
+  throw CLI::RuntimeError(code);
+}
+
+}  // namespace strata::cli
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "strata: the Strata embedding service's command-line tool.\n"
+      "Offline: gen-model, import. Against a running strata-server: lookup, "
+      "models, stats.",
+      "strata");
+  app.require_subcommand(1);
+  strata::cli::AddGenModel(app);
+  strata::cli::AddImport(app);
+  strata::cli::AddLookup(app);
+  strata::cli::AddModels(app);
+  strata::cli::AddStats(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}

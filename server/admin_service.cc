@@ -1,0 +1,59 @@
+#include "server/admin_service.h"
+
+#include <map>
+#include <string>
+
+namespace strata {
+
+grpc::ServerUnaryReactor* AdminService::ListModels(
+    grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
+    v1::ListModelsResponse* response) {
+  for (const auto& model : registry_->List()) {
+    v1::ModelInfo* info = response->add_models();
+    info->set_name(model->name());
+    info->set_version(model->version());
+    for (const TableSpec& t : model->manifest().tables) {
+      v1::TableInfo* table = info->add_tables();
+      table->set_name(t.name);
+      table->set_dim(t.dim);
+      table->set_rows(t.rows);
+      table->set_default_value(t.default_value);
+    }
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::GetStats(
+    grpc::CallbackServerContext* context, const v1::GetStatsRequest*,
+    v1::GetStatsResponse* response) {
+  // Summed over every table of every serving model, per tier name, in chain
+  // order of first appearance.
+  std::map<std::string, v1::TierStats*> by_name;
+  for (const auto& model : registry_->List()) {
+    for (const auto& [name, table] : model->tables()) {
+      for (const auto& tier : table.chain->tiers()) {
+        v1::TierStats*& out = by_name[tier->name()];
+        if (out == nullptr) {
+          out = response->add_tiers();
+          out->set_tier(tier->name());
+        }
+        TierStats s = tier->Stats();
+        out->set_lookups(out->lookups() + s.lookups);
+        out->set_hits(out->hits() + s.hits);
+        out->set_rows(out->rows() + s.rows);
+        out->set_bytes(out->bytes() + s.bytes);
+      }
+    }
+  }
+  const LookupCounters& c = handler_->counters();
+  response->set_lookup_requests(c.requests.load(std::memory_order_relaxed));
+  response->set_lookup_keys(c.keys.load(std::memory_order_relaxed));
+  response->set_default_rows(c.default_rows.load(std::memory_order_relaxed));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace strata

@@ -1,0 +1,138 @@
+// strata-server: opens the data dir, loads every model, serves gRPC until
+// SIGTERM/SIGINT, then drains in-flight calls and exits 0.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "engine/batch/worker_pool.h"
+#include "engine/cuda/device_info.h"
+#include "engine/model/model_registry.h"
+#include "engine/model/model_store.h"
+#include "server/admin_service.h"
+#include "server/embedding_service.h"
+#include "server/lookup_handler.h"
+#include "server/server_options.h"
+
+namespace strata {
+namespace {
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+int WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int Serve(const ServerOptions& options) {
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  spdlog::info("strata-server starting; {}", CudaDescription());
+
+  ModelStoreOptions store_options;
+  store_options.block_cache_bytes = options.block_cache_bytes;
+  auto store = ModelStore::Open(options.data_dir, store_options);
+  if (!store.ok()) {
+    spdlog::error("{}", std::string(store.status().message()));
+    return 1;
+  }
+  RegistryOptions registry_options;
+  registry_options.hash_map_capacity_bytes = options.hash_map_capacity_bytes;
+  auto registry = ModelRegistry::Open(store->get(), registry_options);
+  if (!registry.ok()) {
+    spdlog::error("loading models from {}: {}", options.data_dir,
+                  std::string(registry.status().message()));
+    return 1;
+  }
+  for (const auto& model : (*registry)->List()) {
+    spdlog::info("serving model {} version {} ({} tables)", model->name(),
+                 model->version(), model->tables().size());
+  }
+  if ((*registry)->List().empty()) {
+    spdlog::warn("no models in {}; import one with `strata import`",
+                 options.data_dir);
+  }
+
+  const uint32_t workers = options.worker_threads != 0
+                               ? options.worker_threads
+                               : std::max(1u, std::thread::hardware_concurrency());
+  auto pool = std::make_unique<WorkerPool>(workers, options.max_queued_requests);
+  LookupHandler handler(registry->get(), options.max_keys_per_request);
+  EmbeddingService embedding(&handler, pool.get());
+  AdminService admin(registry->get(), &handler);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.RegisterService(&embedding);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    spdlog::error("cannot listen on {} (address in use or invalid?)",
+                  options.listen);
+    return 1;
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  if (!options.port_file.empty() && !WritePortFile(options.port_file, port)) {
+    spdlog::error("cannot write port file {}", options.port_file);
+    return 1;
+  }
+  spdlog::info("serving on port {} with {} workers (data dir {})", port,
+               workers, options.data_dir);
+
+  int sig = WaitForSignal();
+  spdlog::info("signal {}: NOT_SERVING, draining for up to {} ms", sig,
+               options.shutdown_grace_ms);
+  health->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(options.shutdown_grace_ms));
+  pool.reset();  // finishes every queued call
+  server->Wait();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace strata
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread; main takes them with sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  strata::ServerOptions options;
+  int code = strata::ParseServerOptions(argc, argv, &options);
+  if (code >= 0) return code;
+  return strata::Serve(options);
+}

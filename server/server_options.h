@@ -1,0 +1,71 @@
+// ServerOptions: every setting of strata-server, in one place. Defaults are
+// the member initializers; a JSON config file may set any field by its exact
+// name, and command-line flags (the field name with '-' for '_') override the
+// file. STRATA_SERVER_OPTION_FIELDS lists the fields once for all three.
+//
+// A plain value type; not synchronized.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace CLI {
+class App;
+}
+
+namespace strata {
+
+// X(type, name, help): the one list of options.
+#define STRATA_SERVER_OPTION_FIELDS(X)                                        \
+  X(std::string, listen, "gRPC address to serve on (host:port; port 0 picks " \
+                         "a free one)")                                       \
+  X(std::string, data_dir, "Folder holding the RocksDB copy of every model")  \
+  X(std::string, port_file,                                                   \
+    "If set, the bound port is written here once the server is ready")       \
+  X(uint32_t, worker_threads, "Lookup worker threads (0 = one per core)")     \
+  X(uint32_t, max_queued_requests,                                            \
+    "Requests waiting for a worker beyond which new ones get "               \
+    "RESOURCE_EXHAUSTED")                                                     \
+  X(uint32_t, max_keys_per_request,                                           \
+    "Most keys one Lookup may ask for, over all its tables")                  \
+  X(uint64_t, hash_map_capacity_bytes,                                        \
+    "Host hash-map cache in front of RocksDB, shared by all tables (0 = "    \
+    "none)")                                                                  \
+  X(uint64_t, block_cache_bytes, "RocksDB block cache")                       \
+  X(uint32_t, max_message_bytes, "Largest gRPC request or reply")             \
+  X(uint32_t, shutdown_grace_ms,                                              \
+    "On SIGTERM/SIGINT, how long in-flight calls may take to finish")         \
+  X(std::string, log_level, "trace, debug, info, warn, error or off")
+
+struct ServerOptions {
+  std::string listen = "0.0.0.0:8500";
+  std::string data_dir = "./strata-data";
+  std::string port_file = "";
+  uint32_t worker_threads = 0;
+  uint32_t max_queued_requests = 4096;
+  uint32_t max_keys_per_request = 1 << 20;
+  uint64_t hash_map_capacity_bytes = 1ull << 30;
+  uint64_t block_cache_bytes = 256ull << 20;
+  uint32_t max_message_bytes = 256u << 20;
+  uint32_t shutdown_grace_ms = 10000;
+  std::string log_level = "info";
+
+  [[nodiscard]] absl::Status Validate() const;
+
+  // Sets the fields named in a JSON object; unknown keys are an error.
+  [[nodiscard]] absl::Status MergeJson(const std::string& json);
+  [[nodiscard]] absl::Status MergeJsonFile(const std::string& path);
+
+  // Declares one flag per field on `app`, bound to this struct.
+  void AddFlags(CLI::App& app);
+};
+
+// Parses `--config FILE` and flags into options (defaults < file < flags).
+// Returns the exit code to use when parsing ends the program (--help or an
+// error, already printed), or -1 to go on.
+int ParseServerOptions(int argc, char** argv, ServerOptions* options);
+
+}  // namespace strata
