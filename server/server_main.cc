@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -48,6 +49,7 @@ int WaitForSignal() {
 }
 
 int Serve(const ServerOptions& options) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("strata-server"));
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   spdlog::info("strata-server starting; {}", CudaDescription());
 

@@ -1,0 +1,217 @@
+// End to end: the real strata CLI and strata-server processes, talking gRPC
+// over loopback, against a model imported from HugeCTR files.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/strata_client.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/subprocess.h"
+#include "tests/unit/test_util.h"
+
+namespace strata::testing {
+namespace {
+
+const std::string kServer = STRATA_SERVER_BIN;
+const std::string kCli = STRATA_CLI_BIN;
+
+// A generated 3-table model, imported into a fresh data dir.
+struct ImportedModel {
+  TempDir dir;
+  std::string model_dir = dir.path() + "/model";
+  std::string data_dir = dir.path() + "/data";
+
+  ImportedModel() {
+    CommandResult gen = RunCommand({kCli, "gen-model", "--out", model_dir,
+                                    "--tables", "3", "--rows", "300", "--dim",
+                                    "8", "--seed", "7"});
+    REQUIRE(gen.exit_code == 0);
+    CommandResult imp = RunCommand({kCli, "import", "--data-dir", data_dir,
+                                    "--model", "demo", "--from", model_dir,
+                                    "--default-value", "0.5"});
+    INFO(imp.err);
+    REQUIRE(imp.exit_code == 0);
+  }
+
+  // The row the emb_vector file holds for `key` (found through the key file).
+  std::vector<float> FileRow(const std::string& table, int64_t key) const {
+    std::vector<char> keys = ReadFile(model_dir + "/" + table + ".model/key");
+    std::vector<char> emb = ReadFile(model_dir + "/" + table + ".model/emb_vector");
+    const size_t n = keys.size() / 8, dim = emb.size() / (4 * n);
+    for (size_t i = 0; i < n; ++i) {
+      int64_t k;
+      std::memcpy(&k, &keys[i * 8], 8);
+      if (k != key) continue;
+      std::vector<float> row(dim);
+      std::memcpy(row.data(), &emb[i * dim * 4], dim * 4);
+      return row;
+    }
+    FAIL("key not in file");
+    return {};
+  }
+};
+
+v1::LookupRequest Request(const std::string& model,
+                          const std::vector<std::pair<std::string,
+                                                      std::vector<int64_t>>>&
+                              tables) {
+  v1::LookupRequest r;
+  r.set_model(model);
+  for (const auto& [name, keys] : tables) {
+    v1::TableKeys* t = r.add_tables();
+    t->set_table(name);
+    t->mutable_keys()->Add(keys.begin(), keys.end());
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("strata lookup returns the imported floats and flagged defaults",
+          "[e2e]") {
+  ImportedModel m;
+  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  INFO(server.log());
+  REQUIRE(server.running());
+
+  CommandResult r = RunCommand({kCli, "lookup", "--target", server.target(),
+                                "--model", "demo", "--table", "t2", "--keys",
+                                "299,0,1000,17,-3,17", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["model"] == "demo");
+  CHECK(j["table"] == "t2");
+  CHECK(j["dim"] == 8);
+  const std::vector<int64_t> keys = {299, 0, 1000, 17, -3, 17};
+  REQUIRE(j["rows"].size() == keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::vector<float> got;
+    for (const auto& v : j["rows"][i]) got.push_back(v.get<float>());
+    const bool absent = keys[i] == 1000 || keys[i] == -3;
+    CHECK(j["defaults"][i].get<bool>() == absent);
+    if (absent) {
+      CHECK(got == std::vector<float>(8, 0.5f));
+    } else {
+      CHECK(got == m.FileRow("t2", keys[i]));
+    }
+  }
+
+  // A restart reopens the data dir: same answers, no import.
+  REQUIRE(server.Stop() == 0);
+  ServerProcess again(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(again.running());
+  StrataClient client({again.target(), 5000});
+  auto reply = client.Lookup(Request("demo", {{"t0", {5}}}));
+  REQUIRE(reply.ok());
+  std::vector<float> row(8);
+  CopyRow(reply->tables(0), 0, row.data());
+  CHECK(row == m.FileRow("t0", 5));
+  CHECK(again.Stop() == 0);
+}
+
+TEST_CASE("bad lookups get the right status codes", "[e2e]") {
+  ImportedModel m;
+  ServerProcess server(
+      kServer, {"--data-dir", m.data_dir, "--max-keys-per-request", "10"},
+      m.dir.path());
+  REQUIRE(server.running());
+  StrataClient client({server.target(), 5000});
+
+  auto unknown_model = client.Lookup(Request("nope", {{"t0", {1}}}));
+  CHECK(unknown_model.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(unknown_model.status().message()),
+             Catch::Contains("nope"));
+
+  auto unknown_table = client.Lookup(Request("demo", {{"t9", {1}}}));
+  CHECK(unknown_table.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(unknown_table.status().message()),
+             Catch::Contains("t9"));
+
+  auto wrong_version = client.Lookup([] {
+    v1::LookupRequest r = Request("demo", {{"t0", {1}}});
+    r.set_version(42);
+    return r;
+  }());
+  CHECK(wrong_version.status().code() == absl::StatusCode::kNotFound);
+
+  auto no_tables = client.Lookup(Request("demo", {}));
+  CHECK(no_tables.status().code() == absl::StatusCode::kInvalidArgument);
+
+  auto twice = client.Lookup(Request("demo", {{"t0", {1}}, {"t0", {2}}}));
+  CHECK(twice.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(twice.status().message()), Catch::Contains("twice"));
+
+  auto too_many = client.Lookup(
+      Request("demo", {{"t0", {1, 2, 3, 4, 5, 6}}, {"t1", {1, 2, 3, 4, 5}}}));
+  CHECK(too_many.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(too_many.status().message()),
+             Catch::Contains("max_keys_per_request) is 10"));
+
+  auto empty = client.Lookup(Request("demo", {{"t0", {}}, {"t1", {3}}}));
+  REQUIRE(empty.ok());
+  CHECK(empty->tables(0).values().empty());
+  CHECK(empty->tables(0).is_default_size() == 0);
+  CHECK(empty->tables(1).is_default_size() == 1);
+
+  // The server is still healthy after all of that.
+  auto models = client.ListModels();
+  REQUIRE(models.ok());
+  REQUIRE(models->models_size() == 1);
+  CHECK(models->models(0).tables_size() == 3);
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("a data dir in use by a running server is refused at start",
+          "[e2e]") {
+  ImportedModel m;
+  ServerProcess first(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(first.running());
+  TempDir other;
+  ServerProcess second(kServer, {"--data-dir", m.data_dir}, other.path());
+  CHECK_FALSE(second.running());
+  CHECK(second.WaitExit() != 0);
+  CHECK_THAT(second.log(), Catch::Contains("locked by another process"));
+
+  CommandResult imp = RunCommand({kCli, "import", "--data-dir", m.data_dir,
+                                  "--model", "x", "--from", m.model_dir});
+  CHECK(imp.exit_code != 0);
+  CHECK_THAT(imp.err, Catch::Contains("locked by another process"));
+  CHECK(first.Stop() == 0);
+}
+
+TEST_CASE("a bad import exits non-zero and imports nothing", "[e2e]") {
+  TempDir dir;
+  WriteHugeCtrTable(dir.path() + "/src", "a", {1, 2, 1}, {1, 2, 3});
+  CommandResult imp = RunCommand({kCli, "import", "--data-dir",
+                                  dir.path() + "/data", "--model", "bad",
+                                  "--from", dir.path() + "/src"});
+  CHECK(imp.exit_code != 0);
+  CHECK_THAT(imp.err, Catch::Contains("duplicate key 1"));
+  ServerProcess server(kServer, {"--data-dir", dir.path() + "/data"},
+                       dir.path());
+  REQUIRE(server.running());
+  StrataClient client({server.target(), 5000});
+  auto models = client.ListModels();
+  REQUIRE(models.ok());
+  CHECK(models->models_size() == 0);
+}
+
+TEST_CASE("bad server flags and config fail fast with a message", "[e2e]") {
+  TempDir dir;
+  CommandResult help = RunCommand({kServer, "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("--data-dir"));
+  CommandResult bad_level = RunCommand({kServer, "--log-level", "loud"});
+  CHECK(bad_level.exit_code != 0);
+  CHECK_THAT(bad_level.err, Catch::Contains("log_level"));
+  WriteFile(dir.path() + "/c.json", "{\"no_such_key\": 1}", 18);
+  CommandResult bad_config =
+      RunCommand({kServer, "--config", dir.path() + "/c.json"});
+  CHECK(bad_config.exit_code != 0);
+  CHECK_THAT(bad_config.err, Catch::Contains("no_such_key"));
+}
+
+}  // namespace strata::testing

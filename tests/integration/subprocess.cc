@@ -1,0 +1,115 @@
+#include "tests/integration/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace strata::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int DecodeWait(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+            const std::string& err_path) {
+  // Everything is prepared before fork: the child of a threaded process may
+  // only make async-signal-safe calls.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(out, 1);
+  dup2(err, 2);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+std::string TempPath(const char* tag) {
+  static int counter = 0;
+  return "/tmp/strata-e2e-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter++) + "." + tag;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv) {
+  const std::string out = TempPath("out"), err = TempPath("err");
+  pid_t pid = Spawn(argv, out, err);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r{DecodeWait(status), Slurp(out), Slurp(err)};
+  unlink(out.c_str());
+  unlink(err.c_str());
+  return r;
+}
+
+ServerProcess::ServerProcess(const std::string& binary,
+                             const std::vector<std::string>& args,
+                             const std::string& scratch_dir) {
+  const std::string port_file = scratch_dir + "/port";
+  unlink(port_file.c_str());
+  log_path_ = scratch_dir + "/server.log";
+  std::vector<std::string> argv = {binary, "--listen", "127.0.0.1:0",
+                                   "--port-file", port_file};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = Spawn(argv, log_path_ + ".out", log_path_);
+  // Wait (bounded) for the port file, or for the child to give up.
+  for (int i = 0; i < 600 && port_ == 0; ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = DecodeWait(status);
+      return;
+    }
+    std::ifstream in(port_file);
+    if (in >> port_) break;
+    port_ = 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (running()) Kill();
+}
+
+int ServerProcess::Stop() {
+  if (!running()) return exit_code_;
+  kill(pid_, SIGTERM);
+  return WaitExit();
+}
+
+void ServerProcess::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  WaitExit();
+}
+
+int ServerProcess::WaitExit() {
+  if (exit_code_ >= 0) return exit_code_;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = DecodeWait(status);
+  return exit_code_;
+}
+
+std::string ServerProcess::log() const { return Slurp(log_path_); }
+
+}  // namespace strata::testing

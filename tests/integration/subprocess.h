@@ -1,0 +1,49 @@
+// Child processes for end-to-end tests: run a command to completion and
+// capture its output, or keep a strata-server running on a free port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace strata::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs argv[0] with argv and waits for it.
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// A strata-server child listening on 127.0.0.1 on a port it chose itself.
+class ServerProcess {
+ public:
+  // Starts `binary --listen 127.0.0.1:0 --port-file ... <args>` and waits
+  // until it has written its port (or exited).
+  ServerProcess(const std::string& binary, const std::vector<std::string>& args,
+                const std::string& scratch_dir);
+  // SIGKILLs the child if it is still running.
+  ~ServerProcess();
+
+  bool running() const { return pid_ > 0 && exit_code_ < 0; }
+  int port() const { return port_; }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+  // Sends SIGTERM and waits; returns the exit code.
+  int Stop();
+  // Sends SIGKILL and waits.
+  void Kill();
+  // The exit code once the child has ended on its own (-1 while running).
+  int WaitExit();
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_code_ = -1;
+  std::string log_path_;
+};
+
+}  // namespace strata::testing
