@@ -1,0 +1,393 @@
+#include "client/bench_in_process.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "engine/common/key_stream.h"
+#include "engine/common/random.h"
+#include "engine/store/hash_map_tier.h"
+#include "nlohmann/json.hpp"
+
+namespace strata {
+
+void AddInProcessBenchFlags(CLI::App* app, InProcessBenchOptions* o) {
+  app->add_option("--tier", o->tier, "tier under test (hash_map)");
+  app->add_option("--rows", o->rows, "rows in the table (keys 0..rows-1)");
+  app->add_option("--dim", o->dim, "floats per row");
+  app->add_option("--batch", o->batch, "keys per lookup");
+  app->add_option("--zipf", o->zipf, "Zipf alpha of key ranks (0 = uniform)");
+  app->add_option("--threads", o->threads, "lookup threads");
+  app->add_option("--duration", o->duration_s, "seconds per measured phase");
+  app->add_option("--capacity-fraction", o->capacity_fraction,
+                  "tier-1 capacity as a fraction of rows (1 = all resident)");
+  app->add_option("--policy", o->policy,
+                  "eviction policy: frequency, lfu, lru, random");
+  app->add_option("--value-dtype", o->value_dtype, "fp32 or fp16");
+  app->add_option("--partitions", o->partitions, "hash map partitions");
+  app->add_option("--seed", o->seed, "key stream seed");
+  app->add_flag("--baselines", o->baselines,
+                "also measure ideal gather, std::unordered_map, LRU, oracle");
+  app->add_flag("--json", o->json, "print one JSON object");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Keys each thread cycles through: generated once, before timing.
+constexpr uint64_t kStreamKeys = uint64_t{1} << 22;
+
+float ValueOf(int64_t key, uint32_t j) {
+  return UnitFloat(Mix64(static_cast<uint64_t>(key) * 1021 + j));
+}
+
+uint64_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<uint64_t>(resident) * 4096;
+}
+
+struct PhaseResult {
+  double keys_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+// Runs `lookup(thread, keys)` on `threads` threads, each over its own key
+// buffer in batches, for `duration_s`, and measures throughput and latency.
+PhaseResult RunPhase(
+    const std::vector<std::vector<int64_t>>& streams, uint32_t batch,
+    double duration_s,
+    const std::function<void(uint32_t, absl::Span<const int64_t>)>& lookup) {
+  const uint32_t threads = static_cast<uint32_t>(streams.size());
+  std::atomic<bool> stop{false};
+  std::atomic<uint32_t> ready{0};
+  std::vector<uint64_t> keys_done(threads, 0);
+  std::vector<std::vector<uint32_t>> latencies_ns(threads);
+  std::vector<std::thread> workers;
+  for (uint32_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const std::vector<int64_t>& keys = streams[t];
+      std::vector<uint32_t>& lat = latencies_ns[t];
+      lat.reserve(1 << 20);
+      ready.fetch_add(1);
+      while (ready.load() < threads + 1) {
+      }
+      size_t pos = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto start = Clock::now();
+        lookup(t, absl::MakeConstSpan(&keys[pos], batch));
+        lat.push_back(static_cast<uint32_t>(std::min<int64_t>(
+            std::chrono::nanoseconds(Clock::now() - start).count(),
+            UINT32_MAX)));
+        keys_done[t] += batch;
+        pos += batch;
+        if (pos + batch > keys.size()) pos = 0;
+      }
+    });
+  }
+  while (ready.load() < threads) std::this_thread::yield();
+  const auto start = Clock::now();
+  ready.fetch_add(1);
+  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
+  stop.store(true);
+  for (std::thread& w : workers) w.join();
+  const double elapsed =
+      std::chrono::duration<double>(Clock::now() - start).count();
+
+  PhaseResult r;
+  std::vector<uint32_t> all;
+  uint64_t total = 0;
+  for (uint32_t t = 0; t < threads; ++t) {
+    total += keys_done[t];
+    all.insert(all.end(), latencies_ns[t].begin(), latencies_ns[t].end());
+  }
+  r.keys_per_s = total / elapsed;
+  if (!all.empty()) {
+    auto at = [&](double q) {
+      auto it = all.begin() + static_cast<ptrdiff_t>(q * (all.size() - 1));
+      std::nth_element(all.begin(), it, all.end());
+      return *it / 1000.0;
+    };
+    r.p50_us = at(0.50);
+    r.p99_us = at(0.99);
+  }
+  return r;
+}
+
+// Hit rate of an exact LRU of `capacity` rows over `keys` (in [0, rows)),
+// counting only the keys after the first `warm`.
+double LruHitRate(const std::vector<int64_t>& keys, uint64_t rows,
+                  uint64_t capacity, size_t warm) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> prev(rows, kNone), next(rows, kNone);
+  std::vector<uint8_t> in(rows, 0);
+  uint32_t head = kNone, tail = kNone;  // head = most recent
+  uint64_t size = 0, hits = 0;
+  auto unlink = [&](uint32_t k) {
+    (prev[k] == kNone ? head : next[prev[k]]) = next[k];
+    (next[k] == kNone ? tail : prev[next[k]]) = prev[k];
+  };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint32_t k = static_cast<uint32_t>(keys[i]);
+    if (in[k]) {
+      if (i >= warm) ++hits;
+      unlink(k);
+    } else if (size == capacity) {
+      const uint32_t victim = tail;
+      unlink(victim);
+      in[victim] = 0;
+    } else {
+      ++size;
+    }
+    in[k] = 1;
+    prev[k] = kNone;
+    next[k] = head;
+    (head == kNone ? tail : prev[head]) = k;
+    head = k;
+  }
+  return keys.size() > warm ? double(hits) / (keys.size() - warm) : 0;
+}
+
+// Hit rate of a cache that holds exactly the `capacity` most popular keys.
+double OracleHitRate(const KeyStream& stream, const std::vector<int64_t>& keys,
+                     uint64_t capacity, size_t warm) {
+  std::vector<uint8_t> top(stream.rows(), 0);
+  for (uint64_t r = 0; r < capacity && r < stream.rows(); ++r) {
+    top[stream.KeyOfRank(r)] = 1;
+  }
+  uint64_t hits = 0;
+  for (size_t i = warm; i < keys.size(); ++i) hits += top[keys[i]];
+  return keys.size() > warm ? double(hits) / (keys.size() - warm) : 0;
+}
+
+absl::Status FillTier(Tier& tier, uint64_t rows, uint32_t dim) {
+  constexpr uint64_t kChunk = 4096;
+  std::vector<int64_t> keys;
+  std::vector<float> values;
+  for (uint64_t first = 0; first < rows; first += kChunk) {
+    const uint64_t n = std::min(kChunk, rows - first);
+    keys.resize(n);
+    values.resize(n * dim);
+    for (uint64_t i = 0; i < n; ++i) {
+      keys[i] = static_cast<int64_t>(first + i);
+      for (uint32_t j = 0; j < dim; ++j) values[i * dim + j] = ValueOf(keys[i], j);
+    }
+    if (absl::Status s = tier.Upsert(keys, values); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "bench: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunInProcessBench(const InProcessBenchOptions& o) {
+  if (o.tier != "hash_map") return Fail("--tier must be hash_map");
+  if (o.rows == 0 || o.rows > (uint64_t{1} << 32) || o.dim == 0 ||
+      o.batch == 0 || o.batch > kStreamKeys || o.threads == 0 ||
+      o.duration_s <= 0 || o.capacity_fraction <= 0 || o.zipf < 0) {
+    return Fail("rows, dim, batch, threads, duration, capacity-fraction "
+                "must be positive (rows <= 2^32), zipf >= 0");
+  }
+  const bool bounded = o.capacity_fraction < 1;
+  const uint64_t value_bytes = uint64_t{o.dim} * (o.value_dtype == "fp16" ? 2 : 4);
+  const uint64_t raw_row_bytes = 8 + uint64_t{o.dim} * 4;
+  const uint64_t capacity_rows =
+      bounded ? std::max<uint64_t>(1, o.capacity_fraction * o.rows) : o.rows;
+
+  // Key streams first, so their memory is not counted as the tier's.
+  std::vector<std::vector<int64_t>> streams(o.threads);
+  const size_t stream_keys = kStreamKeys / o.batch * o.batch;
+  for (uint32_t t = 0; t < o.threads; ++t) {
+    KeyStream stream(o.rows, o.zipf, o.seed + t);
+    streams[t].resize(stream_keys);
+    for (int64_t& k : streams[t]) k = stream.Next();
+  }
+
+  HashMapTierOptions tier_options;
+  tier_options.policy = o.policy;
+  tier_options.value_dtype = o.value_dtype;
+  tier_options.partitions = o.partitions;
+  tier_options.capacity_bytes = bounded ? capacity_rows * (8 + value_bytes) : 0;
+  const uint64_t rss_before = ResidentBytes();
+  auto tier_or = NewHashMapTier(o.dim, tier_options);
+  if (!tier_or.ok()) return Fail(tier_or.status().ToString());
+  std::unique_ptr<Tier> tier = std::move(*tier_or);
+  std::unique_ptr<Tier> backing;
+  if (!bounded) {
+    if (absl::Status s = FillTier(*tier, o.rows, o.dim); !s.ok()) {
+      return Fail(s.ToString());
+    }
+  } else {
+    HashMapTierOptions backing_options;
+    backing_options.partitions = o.partitions;
+    backing = std::move(*NewHashMapTier(o.dim, backing_options));
+    if (absl::Status s = FillTier(*backing, o.rows, o.dim); !s.ok()) {
+      return Fail(s.ToString());
+    }
+  }
+  const uint64_t rss_tier = ResidentBytes() - rss_before;
+
+  // Tier 1 with read-through: misses come from `backing` and fill tier 1.
+  std::vector<std::vector<float>> out(o.threads,
+                                      std::vector<float>(size_t{o.batch} * o.dim));
+  std::vector<std::vector<size_t>> missing(o.threads);
+  std::vector<std::vector<int64_t>> miss_keys(o.threads);
+  std::vector<std::vector<float>> miss_values(o.threads);
+  std::atomic<bool> failed{false};
+  auto tier_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
+    missing[t].clear();
+    if (!tier->Lookup(keys, absl::MakeSpan(out[t]), &missing[t]).ok()) {
+      failed = true;
+    }
+    if (missing[t].empty() || backing == nullptr) return;
+    miss_keys[t].clear();
+    for (size_t i : missing[t]) miss_keys[t].push_back(keys[i]);
+    miss_values[t].resize(miss_keys[t].size() * o.dim);
+    std::vector<size_t> absent;
+    if (!backing->Lookup(miss_keys[t], absl::MakeSpan(miss_values[t]), &absent)
+             .ok() ||
+        !tier->Upsert(miss_keys[t], miss_values[t]).ok()) {
+      failed = true;
+    }
+    for (size_t j = 0; j < missing[t].size(); ++j) {
+      std::memcpy(&out[t][missing[t][j] * o.dim], &miss_values[t][j * o.dim],
+                  sizeof(float) * o.dim);
+    }
+  };
+  if (bounded) {  // warm the cache on one pass of thread 0's first half
+    for (size_t pos = 0; pos + o.batch <= stream_keys / 2; pos += o.batch) {
+      tier_lookup(0, absl::MakeConstSpan(&streams[0][pos], o.batch));
+    }
+  }
+  const TierStats before = tier->Stats();
+  const PhaseResult hm = RunPhase(streams, o.batch, o.duration_s, tier_lookup);
+  const TierStats after = tier->Stats();
+  if (failed) return Fail("tier lookup failed");
+  const double hit_rate =
+      double(after.hits - before.hits) / double(after.lookups - before.lookups);
+  const double bytes_per_row = after.rows ? double(after.bytes) / after.rows : 0;
+  const double rss_per_row =
+      bounded ? 0 : double(rss_tier) / double(std::max<uint64_t>(after.rows, 1));
+
+  nlohmann::json j;
+  j["workload"] = {{"tier", o.tier},         {"rows", o.rows},
+                   {"dim", o.dim},           {"batch", o.batch},
+                   {"zipf", o.zipf},         {"threads", o.threads},
+                   {"duration_s", o.duration_s},
+                   {"capacity_fraction", o.capacity_fraction},
+                   {"capacity_rows", capacity_rows},
+                   {"policy", o.policy},     {"value_dtype", o.value_dtype},
+                   {"partitions", o.partitions}, {"seed", o.seed}};
+  j["keys_per_s"] = hm.keys_per_s;
+  j["p50_us"] = hm.p50_us;
+  j["p99_us"] = hm.p99_us;
+  j["hit_rate"] = hit_rate;
+  j["bytes_per_row"] = bytes_per_row;
+  j["rss_bytes_per_row"] = rss_per_row;
+  j["raw_bytes_per_row"] = raw_row_bytes;
+
+  if (o.baselines) {
+    nlohmann::json b;
+    {  // Ideal gather: the same keys, rows copied by index from one array.
+      std::vector<float> dense(o.rows * o.dim);
+      for (uint64_t k = 0; k < o.rows; ++k) {
+        for (uint32_t d = 0; d < o.dim; ++d) dense[k * o.dim + d] = ValueOf(k, d);
+      }
+      const PhaseResult g = RunPhase(
+          streams, o.batch, o.duration_s,
+          [&](uint32_t t, absl::Span<const int64_t> keys) {
+            float* dst = out[t].data();
+            for (size_t i = 0; i < keys.size(); ++i) {
+              std::memcpy(dst + i * o.dim, &dense[keys[i] * o.dim],
+                          sizeof(float) * o.dim);
+            }
+          });
+      b["ideal_gather_keys_per_s"] = g.keys_per_s;
+    }
+    {  // std::unordered_map of vectors, looked up and copied.
+      std::unordered_map<int64_t, std::vector<float>> map;
+      map.reserve(o.rows);
+      for (uint64_t k = 0; k < o.rows; ++k) {
+        std::vector<float>& row = map[static_cast<int64_t>(k)];
+        row.resize(o.dim);
+        for (uint32_t d = 0; d < o.dim; ++d) row[d] = ValueOf(k, d);
+      }
+      const PhaseResult u = RunPhase(
+          streams, o.batch, o.duration_s,
+          [&](uint32_t t, absl::Span<const int64_t> keys) {
+            float* dst = out[t].data();
+            for (size_t i = 0; i < keys.size(); ++i) {
+              auto it = map.find(keys[i]);
+              if (it != map.end()) {
+                std::memcpy(dst + i * o.dim, it->second.data(),
+                            sizeof(float) * o.dim);
+              }
+            }
+          });
+      b["unordered_map_keys_per_s"] = u.keys_per_s;
+    }
+    const KeyStream stream(o.rows, o.zipf, o.seed);
+    b["lru_hit_rate"] =
+        LruHitRate(streams[0], o.rows, capacity_rows, stream_keys / 2);
+    b["oracle_hit_rate"] =
+        OracleHitRate(stream, streams[0], capacity_rows, stream_keys / 2);
+    j["baselines"] = b;
+  }
+
+  if (o.json) {
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf(
+      "workload: tier=%s rows=%lu dim=%u batch=%u zipf=%g threads=%u "
+      "duration=%gs capacity_fraction=%g (%lu rows) policy=%s value_dtype=%s "
+      "partitions=%u seed=%lu\n",
+      o.tier.c_str(), o.rows, o.dim, o.batch, o.zipf, o.threads, o.duration_s,
+      o.capacity_fraction, capacity_rows, o.policy.c_str(),
+      o.value_dtype.c_str(), o.partitions, o.seed);
+  std::printf(
+      "%s: %.3f M keys/s  p50 %.1f us  p99 %.1f us  hit rate %.4f  "
+      "bytes/row %.1f (raw %lu, %.3fx; rss %.1f)\n",
+      o.tier.c_str(), hm.keys_per_s / 1e6, hm.p50_us, hm.p99_us, hit_rate,
+      bytes_per_row, raw_row_bytes, bytes_per_row / raw_row_bytes, rss_per_row);
+  if (o.baselines) {
+    const nlohmann::json& b = j["baselines"];
+    const double gather = b["ideal_gather_keys_per_s"];
+    const double umap = b["unordered_map_keys_per_s"];
+    const double lru = b["lru_hit_rate"], oracle = b["oracle_hit_rate"];
+    std::printf(
+        "baselines: ideal gather %.3f M keys/s (%s %.3fx)  unordered_map "
+        "%.3f M keys/s (%.3fx)\n",
+        gather / 1e6, o.tier.c_str(), hm.keys_per_s / gather, umap / 1e6,
+        hm.keys_per_s / umap);
+    std::printf(
+        "hit rates: %s %.4f  lru %.4f  oracle %.4f  (%.3fx oracle; misses "
+        "%.3fx lru's)\n",
+        o.tier.c_str(), hit_rate, lru, oracle, hit_rate / oracle,
+        (1 - hit_rate) / std::max(1e-12, 1 - lru));
+  }
+  return 0;
+}
+
+}  // namespace strata

@@ -1,0 +1,95 @@
+#include "engine/store/hash_map_partition.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+
+namespace strata {
+namespace {
+
+constexpr uint64_t kInitialSlots = 16;
+// Grow when more than 3/4 of the slots are used; right after growing,
+// 3/8 are, so the index costs 8 / load = 11-21 bytes per row.
+constexpr uint64_t kMaxLoadNum = 3;
+constexpr uint64_t kMaxLoadDen = 4;
+
+}  // namespace
+
+HashMapPartition::HashMapPartition(uint32_t value_bytes, bool with_stamp,
+                                   uint64_t slab_bytes)
+    : values_offset_(with_stamp ? 12 : 8),
+      stride_((values_offset_ + value_bytes + 3) / 4 * 4),
+      mask_(kInitialSlots - 1),
+      slots_(kInitialSlots, Slot{0, kNoRow}) {
+  slab_rows_ = static_cast<uint32_t>(
+      std::bit_floor(std::max<uint64_t>(slab_bytes / stride_, 1)));
+  slab_shift_ = std::countr_zero(slab_rows_);
+}
+
+uint32_t HashMapPartition::Insert(int64_t key, uint64_t hash) {
+  if ((size_ + 1) * kMaxLoadDen > (mask_ + 1) * kMaxLoadNum) Grow();
+  const uint32_t row = size_;
+  if ((row >> slab_shift_) >= slabs_.size()) {
+    slabs_.push_back(std::make_unique<std::byte[]>(
+        static_cast<uint64_t>(slab_rows_) * stride_));
+  }
+  std::byte* p = Row(row);
+  std::memcpy(p, &key, sizeof(key));
+  if (values_offset_ > sizeof(int64_t)) std::memset(p + 8, 0, 4);
+  const uint32_t tag = static_cast<uint32_t>(hash);
+  uint64_t i = tag & mask_;
+  while (slots_[i].row != kNoRow) i = (i + 1) & mask_;
+  slots_[i] = Slot{tag, row};
+  ++size_;
+  return row;
+}
+
+uint64_t HashMapPartition::SlotOf(uint32_t row, uint64_t hash) const {
+  uint64_t i = static_cast<uint32_t>(hash) & mask_;
+  while (slots_[i].row != row) {
+    assert(slots_[i].row != kNoRow);
+    i = (i + 1) & mask_;
+  }
+  return i;
+}
+
+void HashMapPartition::EraseRow(uint32_t row) {
+  // Backward-shift deletion: pull later entries of the probe run into the
+  // hole unless that would move them before their home slot.
+  uint64_t hole = SlotOf(row, HashKey(RowKey(row)));
+  for (uint64_t j = (hole + 1) & mask_;; j = (j + 1) & mask_) {
+    const Slot s = slots_[j];
+    if (s.row == kNoRow) break;
+    const uint64_t home = s.tag & mask_;
+    // Move s if its home is not in the cyclic range (hole, j].
+    if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+      slots_[hole] = s;
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{0, kNoRow};
+
+  const uint32_t last = size_ - 1;
+  if (row != last) {
+    // Move the last row into the freed one and repoint its slot.
+    const uint64_t i = SlotOf(last, HashKey(RowKey(last)));
+    std::memcpy(Row(row), Row(last), stride_);
+    slots_[i].row = row;
+  }
+  --size_;
+}
+
+void HashMapPartition::Grow() {
+  const uint64_t slots = (mask_ + 1) * 2;
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(slots, Slot{0, kNoRow});
+  mask_ = slots - 1;
+  for (const Slot& s : old) {
+    if (s.row == kNoRow) continue;
+    uint64_t i = s.tag & mask_;
+    while (slots_[i].row != kNoRow) i = (i + 1) & mask_;
+    slots_[i] = s;
+  }
+}
+
+}  // namespace strata

@@ -1,0 +1,125 @@
+// HashMapPartition: one partition of the hash map tier — an open-addressing
+// index (linear probing, 8-byte slots of {hash tag, row id}) over rows packed
+// back to back in large slabs. A row is [int64 key][optional uint32 stamp]
+// [values], so memory is the row itself plus about 10-20 bytes of index per
+// row; there is no per-row heap allocation. Rows stay dense (row ids are
+// 0..size()-1): erasing a row moves the last row into its place, which makes
+// a uniformly random resident row one random number away.
+//
+// Ownership: owns its index and slabs; row pointers stay valid until the next
+// Insert() or EraseRow().
+// Thread safety: none of its own. The tier guards each partition with a
+// reader/writer lock: const members under a shared lock, the rest under an
+// exclusive one. The stamp word is the exception: readers update it with
+// relaxed atomics (see Stamp()).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace strata {
+
+class HashMapPartition {
+ public:
+  static constexpr uint32_t kNoRow = 0xffffffffu;
+
+  // `value_bytes`: stored bytes of one row's values. `with_stamp`: reserve a
+  // 32-bit word per row for recency. `slab_bytes`: target size of one slab.
+  HashMapPartition(uint32_t value_bytes, bool with_stamp, uint64_t slab_bytes);
+
+  HashMapPartition(const HashMapPartition&) = delete;
+  HashMapPartition& operator=(const HashMapPartition&) = delete;
+
+  // The hash every caller must use for `key`: the tier picks the partition
+  // from its top bits, the partition the slot and tag from its low 32 bits.
+  static uint64_t HashKey(int64_t key) {
+    uint64_t x = static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ull;
+    return x ^ (x >> 32);
+  }
+
+  // The row holding `key` (whose hash is `hash`), or kNoRow.
+  uint32_t Find(int64_t key, uint64_t hash) const {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    for (uint64_t i = tag & mask_;; i = (i + 1) & mask_) {
+      const Slot s = slots_[i];
+      if (s.row == kNoRow) return kNoRow;
+      if (s.tag == tag && RowKey(s.row) == key) return s.row;
+    }
+  }
+
+  // Hints the CPU to fetch the index line that Find(., hash) starts at.
+  void PrefetchSlot(uint64_t hash) const {
+    __builtin_prefetch(&slots_[static_cast<uint32_t>(hash) & mask_]);
+  }
+  // Hints the CPU to fetch a whole row.
+  void PrefetchRow(uint32_t row) const {
+    const std::byte* p = Row(row);
+    for (uint32_t off = 0; off < stride_; off += 64) {
+      __builtin_prefetch(p + off);
+    }
+    __builtin_prefetch(p + stride_ - 1);
+  }
+
+  int64_t RowKey(uint32_t row) const {
+    int64_t key;
+    std::memcpy(&key, Row(row), sizeof(key));
+    return key;
+  }
+  const std::byte* RowValues(uint32_t row) const {
+    return Row(row) + values_offset_;
+  }
+  std::byte* RowValues(uint32_t row) { return Row(row) + values_offset_; }
+
+  // The row's recency stamp (only when constructed `with_stamp`). Readers
+  // holding the shared lock may load and store it with relaxed order.
+  std::atomic_ref<uint32_t> Stamp(uint32_t row) const {
+    return std::atomic_ref<uint32_t>(
+        *reinterpret_cast<uint32_t*>(Row(row) + sizeof(int64_t)));
+  }
+
+  // Adds `key`, which must be absent, with uninitialized values (stamp 0).
+  // Returns its row.
+  uint32_t Insert(int64_t key, uint64_t hash);
+
+  // Removes `row`; the last row moves into its place.
+  void EraseRow(uint32_t row);
+
+  uint32_t size() const { return size_; }
+  // Bytes allocated: index plus slabs.
+  uint64_t bytes() const {
+    return (mask_ + 1) * sizeof(Slot) + slabs_.size() * slab_rows_ * stride_;
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag;  // low 32 bits of the key's hash
+    uint32_t row;  // kNoRow when empty
+  };
+
+  std::byte* Row(uint32_t row) const {
+    return slabs_[row >> slab_shift_].get() +
+           static_cast<uint64_t>(row & (slab_rows_ - 1)) * stride_;
+  }
+  // The slot that points at `row`, whose key hashes to `hash`.
+  uint64_t SlotOf(uint32_t row, uint64_t hash) const;
+  void Grow();
+
+  // Constant after construction.
+  uint32_t values_offset_;  // 8, or 12 with a stamp
+  uint32_t stride_;         // bytes per row, a multiple of 4
+  uint32_t slab_rows_;      // rows per slab, a power of two
+  int slab_shift_;          // log2(slab_rows_)
+
+  uint64_t mask_ = 0;  // slots_.size() - 1
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<std::byte[]>> slabs_;
+  uint32_t size_ = 0;
+};
+
+}  // namespace strata
