@@ -116,7 +116,9 @@ int Serve(const ServerOptions& options) {
   health->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));
+  spdlog::debug("grpc shutdown done");
   pool.reset();  // finishes every queued call
+  spdlog::debug("workers stopped");
   server->Wait();
   spdlog::info("stopped");
   return 0;

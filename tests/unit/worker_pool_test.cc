@@ -4,12 +4,12 @@
 
 #include <atomic>
 
-#include "absl/synchronization/notification.h"
+#include <future>
 
 namespace strata {
 
 TEST_CASE("WorkerPool runs every accepted task before it is destroyed",
-          "[pool]") {
+          "[pool][concurrency]") {
   std::atomic<int> ran{0};
   {
     WorkerPool pool(2, 1000);
@@ -20,19 +20,19 @@ TEST_CASE("WorkerPool runs every accepted task before it is destroyed",
   CHECK(ran.load() == 500);
 }
 
-TEST_CASE("WorkerPool refuses work beyond its queue bound", "[pool]") {
-  absl::Notification release;
-  absl::Notification started;
+TEST_CASE("WorkerPool refuses work beyond its queue bound", "[pool][concurrency]") {
+  std::promise<void> release, started;
+  std::shared_future<void> released = release.get_future().share();
   WorkerPool pool(1, 2);
-  REQUIRE(pool.TrySubmit([&] {
-    started.Notify();
-    release.WaitForNotification();
+  REQUIRE(pool.TrySubmit([&started, released] {
+    started.set_value();
+    released.wait();
   }));
-  started.WaitForNotification();  // the worker holds the first task
+  started.get_future().wait();  // the worker holds the first task
   CHECK(pool.TrySubmit([] {}));
   CHECK(pool.TrySubmit([] {}));
   CHECK_FALSE(pool.TrySubmit([] {}));
-  release.Notify();
+  release.set_value();
 }
 
 }  // namespace strata

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: installs packages, builds (Release), runs all
+# ctest tests (engine, end-to-end, Redis Cluster, Kafka mock cluster; GPU
+# tests skip without a device), then rebuilds the engine tests under
+# AddressSanitizer + UBSan and the concurrency tests under ThreadSanitizer.
+# Exits non-zero on any failure. Tests start the servers they need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/local/install-deps.sh
+JOBS="$(nproc)"
+
+echo "=== Release build and full test suite"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$JOBS"
+(cd build && ctest --output-on-failure --timeout 900 -j "$JOBS")
+
+echo "=== Engine tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSTRATA_SANITIZE=address,undefined
+cmake --build build-asan -j "$JOBS" --target strata_engine_tests
+(cd build-asan && ctest -L engine --output-on-failure --timeout 900 -j "$JOBS")
+
+echo "=== Concurrency tests under ThreadSanitizer"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSTRATA_SANITIZE=thread
+cmake --build build-tsan -j "$JOBS" --target strata_engine_tests
+(cd build-tsan && ctest -L tsan --output-on-failure --timeout 900)
