@@ -63,18 +63,31 @@ uint64_t ResidentBytes() {
   return static_cast<uint64_t>(resident) * 4096;
 }
 
-struct PhaseResult {
-  double keys_per_s = 0;
-  double p50_us = 0;
-  double p99_us = 0;
+// Keys, seconds and batch latencies accumulated over the rounds of one
+// subject; the subjects of a run take turns, so background load on a shared
+// machine hits them alike.
+struct Phase {
+  uint64_t keys = 0;
+  double seconds = 0;
+  std::vector<uint32_t> latencies_ns;
+
+  double keys_per_s() const { return seconds > 0 ? keys / seconds : 0; }
+  double Percentile_us(double q) {
+    if (latencies_ns.empty()) return 0;
+    auto it = latencies_ns.begin() +
+              static_cast<ptrdiff_t>(q * (latencies_ns.size() - 1));
+    std::nth_element(latencies_ns.begin(), it, latencies_ns.end());
+    return *it / 1000.0;
+  }
 };
 
-// Runs `lookup(thread, keys)` on `threads` threads, each over its own key
-// buffer in batches, for `duration_s`, and measures throughput and latency.
-PhaseResult RunPhase(
-    const std::vector<std::vector<int64_t>>& streams, uint32_t batch,
-    double duration_s,
-    const std::function<void(uint32_t, absl::Span<const int64_t>)>& lookup) {
+using LookupFn = std::function<void(uint32_t, absl::Span<const int64_t>)>;
+
+// Runs `lookup(thread, keys)` on one thread per stream, each over its own key
+// buffer in batches from `*cursor`, for `seconds`, and adds to `*phase`.
+void RunPhase(const std::vector<std::vector<int64_t>>& streams, uint32_t batch,
+              double seconds, const LookupFn& lookup,
+              std::vector<size_t>* cursor, Phase* phase) {
   const uint32_t threads = static_cast<uint32_t>(streams.size());
   std::atomic<bool> stop{false};
   std::atomic<uint32_t> ready{0};
@@ -85,11 +98,11 @@ PhaseResult RunPhase(
     workers.emplace_back([&, t] {
       const std::vector<int64_t>& keys = streams[t];
       std::vector<uint32_t>& lat = latencies_ns[t];
-      lat.reserve(1 << 20);
+      lat.reserve(1 << 18);
       ready.fetch_add(1);
       while (ready.load() < threads + 1) {
       }
-      size_t pos = 0;
+      size_t& pos = (*cursor)[t];
       while (!stop.load(std::memory_order_relaxed)) {
         const auto start = Clock::now();
         lookup(t, absl::MakeConstSpan(&keys[pos], batch));
@@ -105,30 +118,15 @@ PhaseResult RunPhase(
   while (ready.load() < threads) std::this_thread::yield();
   const auto start = Clock::now();
   ready.fetch_add(1);
-  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop.store(true);
   for (std::thread& w : workers) w.join();
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
-
-  PhaseResult r;
-  std::vector<uint32_t> all;
-  uint64_t total = 0;
+  phase->seconds += std::chrono::duration<double>(Clock::now() - start).count();
   for (uint32_t t = 0; t < threads; ++t) {
-    total += keys_done[t];
-    all.insert(all.end(), latencies_ns[t].begin(), latencies_ns[t].end());
+    phase->keys += keys_done[t];
+    phase->latencies_ns.insert(phase->latencies_ns.end(),
+                               latencies_ns[t].begin(), latencies_ns[t].end());
   }
-  r.keys_per_s = total / elapsed;
-  if (!all.empty()) {
-    auto at = [&](double q) {
-      auto it = all.begin() + static_cast<ptrdiff_t>(q * (all.size() - 1));
-      std::nth_element(all.begin(), it, all.end());
-      return *it / 1000.0;
-    };
-    r.p50_us = at(0.50);
-    r.p99_us = at(0.99);
-  }
-  return r;
 }
 
 // Hit rate of an exact LRU of `capacity` rows over `keys` (in [0, rows)),
@@ -280,10 +278,59 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
       tier_lookup(0, absl::MakeConstSpan(&streams[0][pos], o.batch));
     }
   }
+  // Baseline subjects, built before any timing.
+  std::vector<float> dense;
+  std::unordered_map<int64_t, std::vector<float>> map;
+  std::vector<std::pair<std::string, LookupFn>> subjects = {
+      {o.tier, tier_lookup}};
+  if (o.baselines) {
+    // Ideal gather: the same keys, rows copied by index from one array.
+    dense.resize(o.rows * o.dim);
+    for (uint64_t k = 0; k < o.rows; ++k) {
+      for (uint32_t d = 0; d < o.dim; ++d) dense[k * o.dim + d] = ValueOf(k, d);
+    }
+    subjects.emplace_back("ideal_gather", [&](uint32_t t,
+                                              absl::Span<const int64_t> keys) {
+      float* dst = out[t].data();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        std::memcpy(dst + i * o.dim, &dense[keys[i] * o.dim],
+                    sizeof(float) * o.dim);
+      }
+    });
+    // std::unordered_map of vectors, looked up and copied.
+    map.reserve(o.rows);
+    for (uint64_t k = 0; k < o.rows; ++k) {
+      std::vector<float>& row = map[static_cast<int64_t>(k)];
+      row.resize(o.dim);
+      for (uint32_t d = 0; d < o.dim; ++d) row[d] = ValueOf(k, d);
+    }
+    subjects.emplace_back("unordered_map", [&](uint32_t t,
+                                               absl::Span<const int64_t> keys) {
+      float* dst = out[t].data();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        auto it = map.find(keys[i]);
+        if (it != map.end()) {
+          std::memcpy(dst + i * o.dim, it->second.data(),
+                      sizeof(float) * o.dim);
+        }
+      }
+    });
+  }
+  constexpr int kRounds = 5;
+  std::vector<Phase> phases(subjects.size());
+  std::vector<std::vector<size_t>> cursors(
+      subjects.size(), std::vector<size_t>(o.threads, 0));
+  cursors[0][0] = bounded ? stream_keys / 2 : 0;  // past the warm-up
   const TierStats before = tier->Stats();
-  const PhaseResult hm = RunPhase(streams, o.batch, o.duration_s, tier_lookup);
+  for (int round = 0; round < kRounds; ++round) {
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      RunPhase(streams, o.batch, o.duration_s / kRounds, subjects[i].second,
+               &cursors[i], &phases[i]);
+    }
+  }
   const TierStats after = tier->Stats();
   if (failed) return Fail("tier lookup failed");
+  Phase& hm = phases[0];
   const double hit_rate =
       double(after.hits - before.hits) / double(after.lookups - before.lookups);
   const double bytes_per_row = after.rows ? double(after.bytes) / after.rows : 0;
@@ -299,9 +346,9 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
                    {"capacity_rows", capacity_rows},
                    {"policy", o.policy},     {"value_dtype", o.value_dtype},
                    {"partitions", o.partitions}, {"seed", o.seed}};
-  j["keys_per_s"] = hm.keys_per_s;
-  j["p50_us"] = hm.p50_us;
-  j["p99_us"] = hm.p99_us;
+  j["keys_per_s"] = hm.keys_per_s();
+  j["p50_us"] = hm.Percentile_us(0.50);
+  j["p99_us"] = hm.Percentile_us(0.99);
   j["hit_rate"] = hit_rate;
   j["bytes_per_row"] = bytes_per_row;
   j["rss_bytes_per_row"] = rss_per_row;
@@ -309,44 +356,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
 
   if (o.baselines) {
     nlohmann::json b;
-    {  // Ideal gather: the same keys, rows copied by index from one array.
-      std::vector<float> dense(o.rows * o.dim);
-      for (uint64_t k = 0; k < o.rows; ++k) {
-        for (uint32_t d = 0; d < o.dim; ++d) dense[k * o.dim + d] = ValueOf(k, d);
-      }
-      const PhaseResult g = RunPhase(
-          streams, o.batch, o.duration_s,
-          [&](uint32_t t, absl::Span<const int64_t> keys) {
-            float* dst = out[t].data();
-            for (size_t i = 0; i < keys.size(); ++i) {
-              std::memcpy(dst + i * o.dim, &dense[keys[i] * o.dim],
-                          sizeof(float) * o.dim);
-            }
-          });
-      b["ideal_gather_keys_per_s"] = g.keys_per_s;
-    }
-    {  // std::unordered_map of vectors, looked up and copied.
-      std::unordered_map<int64_t, std::vector<float>> map;
-      map.reserve(o.rows);
-      for (uint64_t k = 0; k < o.rows; ++k) {
-        std::vector<float>& row = map[static_cast<int64_t>(k)];
-        row.resize(o.dim);
-        for (uint32_t d = 0; d < o.dim; ++d) row[d] = ValueOf(k, d);
-      }
-      const PhaseResult u = RunPhase(
-          streams, o.batch, o.duration_s,
-          [&](uint32_t t, absl::Span<const int64_t> keys) {
-            float* dst = out[t].data();
-            for (size_t i = 0; i < keys.size(); ++i) {
-              auto it = map.find(keys[i]);
-              if (it != map.end()) {
-                std::memcpy(dst + i * o.dim, it->second.data(),
-                            sizeof(float) * o.dim);
-              }
-            }
-          });
-      b["unordered_map_keys_per_s"] = u.keys_per_s;
-    }
+    b["ideal_gather_keys_per_s"] = phases[1].keys_per_s();
+    b["unordered_map_keys_per_s"] = phases[2].keys_per_s();
     const KeyStream stream(o.rows, o.zipf, o.seed);
     b["lru_hit_rate"] =
         LruHitRate(streams[0], o.rows, capacity_rows, stream_keys / 2);
@@ -369,7 +380,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   std::printf(
       "%s: %.3f M keys/s  p50 %.1f us  p99 %.1f us  hit rate %.4f  "
       "bytes/row %.1f (raw %lu, %.3fx; rss %.1f)\n",
-      o.tier.c_str(), hm.keys_per_s / 1e6, hm.p50_us, hm.p99_us, hit_rate,
+      o.tier.c_str(), hm.keys_per_s() / 1e6, j["p50_us"].get<double>(),
+      j["p99_us"].get<double>(), hit_rate,
       bytes_per_row, raw_row_bytes, bytes_per_row / raw_row_bytes, rss_per_row);
   if (o.baselines) {
     const nlohmann::json& b = j["baselines"];
@@ -379,8 +391,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
     std::printf(
         "baselines: ideal gather %.3f M keys/s (%s %.3fx)  unordered_map "
         "%.3f M keys/s (%.3fx)\n",
-        gather / 1e6, o.tier.c_str(), hm.keys_per_s / gather, umap / 1e6,
-        hm.keys_per_s / umap);
+        gather / 1e6, o.tier.c_str(), hm.keys_per_s() / gather, umap / 1e6,
+        hm.keys_per_s() / umap);
     std::printf(
         "hit rates: %s %.4f  lru %.4f  oracle %.4f  (%.3fx oracle; misses "
         "%.3fx lru's)\n",

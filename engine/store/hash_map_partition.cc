@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstdlib>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace strata {
 namespace {
@@ -12,6 +16,8 @@ constexpr uint64_t kInitialSlots = 16;
 // 3/8 are, so the index costs 8 / load = 11-21 bytes per row.
 constexpr uint64_t kMaxLoadNum = 3;
 constexpr uint64_t kMaxLoadDen = 4;
+constexpr uint64_t kHugePage = 2 << 20;
+constexpr uint32_t kFirstSlabRows = 64;
 
 }  // namespace
 
@@ -21,18 +27,55 @@ HashMapPartition::HashMapPartition(uint32_t value_bytes, bool with_stamp,
       stride_((values_offset_ + value_bytes + 3) / 4 * 4),
       mask_(kInitialSlots - 1),
       slots_(kInitialSlots, Slot{0, kNoRow}) {
-  slab_rows_ = static_cast<uint32_t>(
-      std::bit_floor(std::max<uint64_t>(slab_bytes / stride_, 1)));
-  slab_shift_ = std::countr_zero(slab_rows_);
+  slab_rows_ = static_cast<uint32_t>(std::max<uint64_t>(slab_bytes / stride_, 1));
+  slab_bytes_ = uint64_t{slab_rows_} * stride_;
+  slab_div_ = ~uint64_t{0} / slab_rows_ + 1;
+}
+
+void HashMapPartition::FreeDeleter::operator()(std::byte* p) const {
+  std::free(p);
+}
+
+HashMapPartition::SlabPtr HashMapPartition::AllocateSlab(uint64_t bytes) {
+  void* p = nullptr;
+  if (bytes >= kHugePage / 4 * 3) {
+    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    p = std::aligned_alloc(kHugePage, bytes);
+    // Random row reads miss the TLB on 4 KiB pages; ask for 2 MiB ones.
+    if (p != nullptr) madvise(p, bytes, MADV_HUGEPAGE);
+  } else {
+    p = std::malloc(bytes);
+  }
+  if (p == nullptr) throw std::bad_alloc();
+  return SlabPtr(static_cast<std::byte*>(p));
+}
+
+void HashMapPartition::ReserveRow(uint32_t row) {
+  if (slabs_.empty()) {
+    slab0_rows_ = std::min(kFirstSlabRows, slab_rows_);
+    slabs_.push_back(AllocateSlab(uint64_t{slab0_rows_} * stride_));
+    slab_bytes_total_ = uint64_t{slab0_rows_} * stride_;
+  }
+  if (row < slab0_rows_) return;
+  if (slab0_rows_ < slab_rows_) {  // grow slab 0 by doubling
+    const uint32_t rows = std::min(slab0_rows_ * 2, slab_rows_);
+    SlabPtr bigger = AllocateSlab(uint64_t{rows} * stride_);
+    std::memcpy(bigger.get(), slabs_[0].get(), uint64_t{size_} * stride_);
+    slabs_[0] = std::move(bigger);
+    slab_bytes_total_ += uint64_t{rows - slab0_rows_} * stride_;
+    slab0_rows_ = rows;
+    return;
+  }
+  if (row / slab_rows_ >= slabs_.size()) {
+    slabs_.push_back(AllocateSlab(slab_bytes_));
+    slab_bytes_total_ += slab_bytes_;
+  }
 }
 
 uint32_t HashMapPartition::Insert(int64_t key, uint64_t hash) {
   if ((size_ + 1) * kMaxLoadDen > (mask_ + 1) * kMaxLoadNum) Grow();
   const uint32_t row = size_;
-  if ((row >> slab_shift_) >= slabs_.size()) {
-    slabs_.push_back(std::make_unique<std::byte[]>(
-        static_cast<uint64_t>(slab_rows_) * stride_));
-  }
+  ReserveRow(row);
   std::byte* p = Row(row);
   std::memcpy(p, &key, sizeof(key));
   if (values_offset_ > sizeof(int64_t)) std::memset(p + 8, 0, 4);

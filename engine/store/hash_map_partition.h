@@ -53,6 +53,17 @@ class HashMapPartition {
     }
   }
 
+  // The first row whose tag matches `hash`, or kNoRow when no row can hold
+  // the key. Reads only the index; the caller confirms with RowKey() and on
+  // a mismatch (a tag collision, rare) falls back to Find().
+  uint32_t FindCandidate(uint64_t hash) const {
+    const uint32_t tag = static_cast<uint32_t>(hash);
+    for (uint64_t i = tag & mask_;; i = (i + 1) & mask_) {
+      const Slot s = slots_[i];
+      if (s.row == kNoRow || s.tag == tag) return s.row;
+    }
+  }
+
   // Hints the CPU to fetch the index line that Find(., hash) starts at.
   void PrefetchSlot(uint64_t hash) const {
     __builtin_prefetch(&slots_[static_cast<uint32_t>(hash) & mask_]);
@@ -93,7 +104,7 @@ class HashMapPartition {
   uint32_t size() const { return size_; }
   // Bytes allocated: index plus slabs.
   uint64_t bytes() const {
-    return (mask_ + 1) * sizeof(Slot) + slabs_.size() * slab_rows_ * stride_;
+    return (mask_ + 1) * sizeof(Slot) + slab_bytes_total_;
   }
 
  private:
@@ -102,10 +113,22 @@ class HashMapPartition {
     uint32_t row;  // kNoRow when empty
   };
 
+  struct FreeDeleter {
+    void operator()(std::byte* p) const;
+  };
+  using SlabPtr = std::unique_ptr<std::byte[], FreeDeleter>;
+
   std::byte* Row(uint32_t row) const {
-    return slabs_[row >> slab_shift_].get() +
-           static_cast<uint64_t>(row & (slab_rows_ - 1)) * stride_;
+    // row / slab_rows_ by multiplication (exact for 32-bit dividends).
+    const uint32_t slab = static_cast<uint32_t>(
+        (static_cast<unsigned __int128>(slab_div_) * row) >> 64);
+    return slabs_[slab].get() +
+           static_cast<uint64_t>(row - slab * slab_rows_) * stride_;
   }
+  // Allocates `bytes` of slab, on transparent huge pages when it is large.
+  static SlabPtr AllocateSlab(uint64_t bytes);
+  // Makes room for row `row` (slab 0 grows by doubling up to slab_rows_).
+  void ReserveRow(uint32_t row);
   // The slot that points at `row`, whose key hashes to `hash`.
   uint64_t SlotOf(uint32_t row, uint64_t hash) const;
   void Grow();
@@ -113,12 +136,15 @@ class HashMapPartition {
   // Constant after construction.
   uint32_t values_offset_;  // 8, or 12 with a stamp
   uint32_t stride_;         // bytes per row, a multiple of 4
-  uint32_t slab_rows_;      // rows per slab, a power of two
-  int slab_shift_;          // log2(slab_rows_)
+  uint64_t slab_bytes_;     // bytes per full slab
+  uint32_t slab_rows_;      // rows per full slab
+  uint64_t slab_div_;       // 2^64 / slab_rows_, rounded up
 
   uint64_t mask_ = 0;  // slots_.size() - 1
   std::vector<Slot> slots_;
-  std::vector<std::unique_ptr<std::byte[]>> slabs_;
+  std::vector<SlabPtr> slabs_;
+  uint32_t slab0_rows_ = 0;        // rows slab 0 has room for
+  uint64_t slab_bytes_total_ = 0;  // bytes of all slabs
   uint32_t size_ = 0;
 };
 

@@ -237,7 +237,7 @@ class HashMapTier final : public Tier {
   void LookupInPartition(const Shard& s, absl::Span<const int64_t> keys,
                          Grouping* g, uint32_t begin, uint32_t end,
                          absl::Span<float> values, uint32_t epoch) const {
-    constexpr uint32_t kAhead = 6;
+    constexpr uint32_t kAhead = 8;
     constexpr uint32_t kRing = 16;  // > kAhead, a power of two
     uint32_t found[kRing];
     const HashMapPartition& part = *s.rows;
@@ -247,14 +247,17 @@ class HashMapTier final : public Tier {
       if (t < m) part.PrefetchSlot(g->hashes[g->order[begin + t]]);
       if (t >= kAhead && t - kAhead < m) {
         const uint32_t i = g->order[begin + t - kAhead];
-        const uint32_t row = part.Find(keys[i], g->hashes[i]);
+        const uint32_t row = part.FindCandidate(g->hashes[i]);
         found[(t - kAhead) & (kRing - 1)] = row;
         if (row != HashMapPartition::kNoRow) part.PrefetchRow(row);
       }
       if (t >= 2 * kAhead) {
         const uint32_t k = t - 2 * kAhead;
         const uint32_t i = g->order[begin + k];
-        const uint32_t row = found[k & (kRing - 1)];
+        uint32_t row = found[k & (kRing - 1)];
+        if (row != HashMapPartition::kNoRow && part.RowKey(row) != keys[i]) {
+          row = part.Find(keys[i], g->hashes[i]);  // tag collision
+        }
         if (row == HashMapPartition::kNoRow) {
           g->missing.push_back(i);
           continue;

@@ -51,8 +51,9 @@ struct HashMapTierOptions {
   // Counts one of every N looked-up keys in the frequency sketch (1 = every
   // key), in [1, 1024]; larger is cheaper for readers and less accurate.
   uint32_t access_sample_period = 1;
-  // Target bytes of one slab of packed rows, in [4 KiB, 1 GiB].
-  uint64_t slab_bytes = 1 << 20;
+  // Bytes of one slab of packed rows, in [4 KiB, 1 GiB]; slabs of 1.5 MiB
+  // or more are rounded up to 2 MiB multiples and put on huge pages.
+  uint64_t slab_bytes = 2 << 20;
 
   [[nodiscard]] absl::Status Validate() const;
 };
