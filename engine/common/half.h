@@ -11,6 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace strata {
 
 constexpr uint16_t FloatToHalf(float value) {
@@ -54,11 +58,57 @@ constexpr float HalfToFloat(uint16_t half) {
   return sign ? -magnitude : magnitude;
 }
 
+namespace half_internal {
+
+#if defined(__x86_64__)
+// F16C converts 8 values per instruction with the same rounding (nearest,
+// ties to even) as FloatToHalf; used when the CPU has it.
+__attribute__((target("avx,f16c"))) inline void FloatsToHalvesF16c(
+    const float* in, size_t n, uint16_t* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i),
+                                      _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  for (; i < n; ++i) out[i] = FloatToHalf(in[i]);
+}
+
+__attribute__((target("avx,f16c"))) inline void HalvesToFloatsF16c(
+    const uint16_t* in, size_t n, float* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+  }
+  for (; i < n; ++i) out[i] = HalfToFloat(in[i]);
+}
+
+inline bool HasF16c() {
+  static const bool has = __builtin_cpu_supports("f16c") &&
+                          __builtin_cpu_supports("avx");
+  return has;
+}
+#endif
+
+}  // namespace half_internal
+
 inline void FloatsToHalves(const float* in, size_t n, uint16_t* out) {
+#if defined(__x86_64__)
+  if (half_internal::HasF16c()) {
+    return half_internal::FloatsToHalvesF16c(in, n, out);
+  }
+#endif
   for (size_t i = 0; i < n; ++i) out[i] = FloatToHalf(in[i]);
 }
 
 inline void HalvesToFloats(const uint16_t* in, size_t n, float* out) {
+#if defined(__x86_64__)
+  if (half_internal::HasF16c()) {
+    return half_internal::HalvesToFloatsF16c(in, n, out);
+  }
+#endif
   for (size_t i = 0; i < n; ++i) out[i] = HalfToFloat(in[i]);
 }
 

@@ -36,10 +36,16 @@ void HashMapPartition::FreeDeleter::operator()(std::byte* p) const {
   std::free(p);
 }
 
+uint64_t HashMapPartition::AllocatedBytes(uint64_t bytes) {
+  return bytes >= kHugePage / 4 * 3
+             ? (bytes + kHugePage - 1) / kHugePage * kHugePage
+             : bytes;
+}
+
 HashMapPartition::SlabPtr HashMapPartition::AllocateSlab(uint64_t bytes) {
   void* p = nullptr;
   if (bytes >= kHugePage / 4 * 3) {
-    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    bytes = AllocatedBytes(bytes);
     p = std::aligned_alloc(kHugePage, bytes);
     // Random row reads miss the TLB on 4 KiB pages; ask for 2 MiB ones.
     if (p != nullptr) madvise(p, bytes, MADV_HUGEPAGE);
@@ -51,25 +57,25 @@ HashMapPartition::SlabPtr HashMapPartition::AllocateSlab(uint64_t bytes) {
 }
 
 void HashMapPartition::ReserveRow(uint32_t row) {
-  if (slabs_.empty()) {
-    slab0_rows_ = std::min(kFirstSlabRows, slab_rows_);
-    slabs_.push_back(AllocateSlab(uint64_t{slab0_rows_} * stride_));
-    slab_bytes_total_ = uint64_t{slab0_rows_} * stride_;
-  }
-  if (row < slab0_rows_) return;
-  if (slab0_rows_ < slab_rows_) {  // grow slab 0 by doubling
-    const uint32_t rows = std::min(slab0_rows_ * 2, slab_rows_);
-    SlabPtr bigger = AllocateSlab(uint64_t{rows} * stride_);
-    std::memcpy(bigger.get(), slabs_[0].get(), uint64_t{size_} * stride_);
-    slabs_[0] = std::move(bigger);
-    slab_bytes_total_ += uint64_t{rows - slab0_rows_} * stride_;
-    slab0_rows_ = rows;
+  const uint64_t slab = row / slab_rows_;
+  const uint32_t index = row - slab * slab_rows_;
+  if (slab == slabs_.size()) {  // the previous slab is full: start a new one
+    last_rows_ = std::min(kFirstSlabRows, slab_rows_);
+    slabs_.push_back(AllocateSlab(uint64_t{last_rows_} * stride_));
+    slab_bytes_total_ += AllocatedBytes(uint64_t{last_rows_} * stride_);
     return;
   }
-  if (row / slab_rows_ >= slabs_.size()) {
-    slabs_.push_back(AllocateSlab(slab_bytes_));
-    slab_bytes_total_ += slab_bytes_;
-  }
+  if (index < last_rows_) return;
+  // Grow the last slab by 1/4 (at least 64 rows) up to a full slab, so at
+  // most a quarter of the last slab is ever empty.
+  const uint32_t rows = std::min<uint32_t>(
+      slab_rows_, std::max(last_rows_ + kFirstSlabRows, last_rows_ / 4 * 5));
+  SlabPtr bigger = AllocateSlab(uint64_t{rows} * stride_);
+  std::memcpy(bigger.get(), slabs_.back().get(), uint64_t{index} * stride_);
+  slabs_.back() = std::move(bigger);
+  slab_bytes_total_ += AllocatedBytes(uint64_t{rows} * stride_) -
+                       AllocatedBytes(uint64_t{last_rows_} * stride_);
+  last_rows_ = rows;
 }
 
 uint32_t HashMapPartition::Insert(int64_t key, uint64_t hash) {

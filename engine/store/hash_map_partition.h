@@ -125,9 +125,12 @@ class HashMapPartition {
     return slabs_[slab].get() +
            static_cast<uint64_t>(row - slab * slab_rows_) * stride_;
   }
-  // Allocates `bytes` of slab, on transparent huge pages when it is large.
+  // Allocates `bytes` of slab, on transparent huge pages when it is large;
+  // AllocatedBytes() says how many bytes that really takes.
   static SlabPtr AllocateSlab(uint64_t bytes);
-  // Makes room for row `row` (slab 0 grows by doubling up to slab_rows_).
+  static uint64_t AllocatedBytes(uint64_t bytes);
+  // Makes room for row `row` (== size_): the last slab grows in steps of a
+  // quarter up to slab_rows_, then a new slab starts.
   void ReserveRow(uint32_t row);
   // The slot that points at `row`, whose key hashes to `hash`.
   uint64_t SlotOf(uint32_t row, uint64_t hash) const;
@@ -143,7 +146,7 @@ class HashMapPartition {
   uint64_t mask_ = 0;  // slots_.size() - 1
   std::vector<Slot> slots_;
   std::vector<SlabPtr> slabs_;
-  uint32_t slab0_rows_ = 0;        // rows slab 0 has room for
+  uint32_t last_rows_ = 0;         // rows the last slab has room for
   uint64_t slab_bytes_total_ = 0;  // bytes of all slabs
   uint32_t size_ = 0;
 };

@@ -56,6 +56,35 @@ std::vector<TierMaker> AllTierMakers() {
          o.capacity_bytes = 64ull << 20;  // far above what the cases write
          return MakeHashMap(dim, o);
        }},
+      {"hash_map lfu",
+       [](uint32_t dim) {
+         HashMapTierOptions o;
+         o.capacity_bytes = 64ull << 20;
+         o.policy = "lfu";
+         return MakeHashMap(dim, o);
+       }},
+      {"hash_map lru",
+       [](uint32_t dim) {
+         HashMapTierOptions o;
+         o.capacity_bytes = 64ull << 20;
+         o.policy = "lru";
+         return MakeHashMap(dim, o);
+       }},
+      {"hash_map random",
+       [](uint32_t dim) {
+         HashMapTierOptions o;
+         o.capacity_bytes = 64ull << 20;
+         o.policy = "random";
+         return MakeHashMap(dim, o);
+       }},
+      // The contract's values are exact in half precision, so an fp16 tier
+      // must return them bit for bit.
+      {"hash_map fp16",
+       [](uint32_t dim) {
+         HashMapTierOptions o;
+         o.value_dtype = "fp16";
+         return MakeHashMap(dim, o);
+       }},
       {"rocksdb",
        [](uint32_t dim) { return std::make_unique<RocksDbHolder>(dim); }},
   };
