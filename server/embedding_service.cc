@@ -1,9 +1,9 @@
 #include "server/embedding_service.h"
 
-#include <chrono>
 #include <memory>
 
 #include "server/grpc_status.h"
+#include "server/lookup_call.h"
 
 namespace strata {
 
@@ -17,21 +17,10 @@ grpc::ServerUnaryReactor* EmbeddingService::Lookup(
     reactor->Finish(ToGrpcStatus(model.status()));
     return reactor;
   }
-  bool queued = pool_->TrySubmit(
-      [this, context, request, response, reactor, model = *std::move(model)] {
-        if (context->deadline() < std::chrono::system_clock::now()) {
-          reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                       "deadline passed while queued"));
-          return;
-        }
-        reactor->Finish(
-            ToGrpcStatus(handler_->Execute(*model, *request, response)));
-      });
-  if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "lookup queue is full (max_queued_requests); "
-                                 "retry with backoff"));
-  }
+  std::unique_ptr<LookupJob> call = std::make_unique<LookupCall>(
+      context, request, response, reactor, *std::move(model), handler_);
+  absl::Status queued = batcher_->Submit(call);
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }
 

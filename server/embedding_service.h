@@ -1,12 +1,14 @@
 // EmbeddingService: strata.v1.Embedding over gRPC's callback API. A reaction
-// only validates and hands the call to a worker; the worker reads the rows
-// and finishes the call. Nothing here blocks or does I/O on a gRPC thread.
+// only validates the request and hands it to the batcher, which reads the
+// rows on a worker and finishes the call there. Nothing here blocks or does
+// I/O on a gRPC thread.
 //
-// Ownership: borrows the handler and the pool, which must outlive the server.
+// Ownership: borrows the handler and the batcher, which must outlive the
+// server.
 // Thread safety: gRPC calls it from many threads at once.
 #pragma once
 
-#include "engine/batch/worker_pool.h"
+#include "engine/batch/batcher.h"
 #include "server/lookup_handler.h"
 #include "strata/v1/embedding.grpc.pb.h"
 
@@ -14,8 +16,8 @@ namespace strata {
 
 class EmbeddingService final : public v1::Embedding::CallbackService {
  public:
-  EmbeddingService(LookupHandler* handler, WorkerPool* pool)
-      : handler_(handler), pool_(pool) {}
+  EmbeddingService(LookupHandler* handler, Batcher* batcher)
+      : handler_(handler), batcher_(batcher) {}
 
   grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* context,
                                    const v1::LookupRequest* request,
@@ -23,7 +25,7 @@ class EmbeddingService final : public v1::Embedding::CallbackService {
 
  private:
   LookupHandler* const handler_;
-  WorkerPool* const pool_;
+  Batcher* const batcher_;
 };
 
 }  // namespace strata

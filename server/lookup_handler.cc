@@ -1,6 +1,5 @@
 #include "server/lookup_handler.h"
 
-#include <bit>
 #include <string>
 #include <vector>
 
@@ -9,9 +8,6 @@
 #include "engine/common/status_macros.h"
 
 namespace strata {
-
-static_assert(std::endian::native == std::endian::little,
-              "rows travel as little-endian float32");
 
 absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
     const v1::LookupRequest& request) const {
@@ -51,38 +47,6 @@ absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
         max_keys_per_request_));
   }
   return model;
-}
-
-absl::Status LookupHandler::Execute(const Model& model,
-                                    const v1::LookupRequest& request,
-                                    v1::LookupResponse* response) {
-  response->set_model(model.name());
-  response->set_version(model.version());
-  std::vector<size_t> defaulted;
-  uint64_t keys = 0;
-  uint64_t defaults = 0;
-  for (const v1::TableKeys& t : request.tables()) {
-    const Model::Table* table = model.FindTable(t.table());
-    const uint32_t dim = table->spec.dim;
-    const size_t n = static_cast<size_t>(t.keys_size());
-    v1::TableRows* rows = response->add_tables();
-    rows->set_table(t.table());
-    rows->set_dim(dim);
-    std::string* bytes = rows->mutable_values();
-    bytes->resize(n * dim * sizeof(float));
-    absl::Span<float> values(reinterpret_cast<float*>(bytes->data()), n * dim);
-    defaulted.clear();
-    STRATA_RETURN_IF_ERROR(table->chain->Lookup(
-        absl::MakeConstSpan(t.keys().data(), n), values, &defaulted));
-    rows->mutable_is_default()->Resize(static_cast<int>(n), false);
-    for (size_t pos : defaulted) rows->set_is_default(static_cast<int>(pos), true);
-    keys += n;
-    defaults += defaulted.size();
-  }
-  counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  counters_.keys.fetch_add(keys, std::memory_order_relaxed);
-  counters_.default_rows.fetch_add(defaults, std::memory_order_relaxed);
-  return absl::OkStatus();
 }
 
 }  // namespace strata

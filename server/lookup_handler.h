@@ -1,6 +1,6 @@
-// LookupHandler: validates a LookupRequest and answers it from the model
-// registry. Pure request logic, shared by the gRPC service and tests; knows
-// nothing of threads or reactors.
+// LookupHandler: validates a LookupRequest against the model registry and
+// keeps the service's lookup counters. Pure request logic; knows nothing of
+// threads or reactors.
 //
 // Thread safety: safe for concurrent calls.
 #pragma once
@@ -31,10 +31,12 @@ class LookupHandler {
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> Validate(
       const v1::LookupRequest& request) const;
 
-  // Reads every row; may do I/O, so it runs on a worker.
-  [[nodiscard]] absl::Status Execute(const Model& model,
-                                     const v1::LookupRequest& request,
-                                     v1::LookupResponse* response);
+  // Counts one answered request.
+  void Record(uint64_t keys, uint64_t default_rows) {
+    counters_.requests.fetch_add(1, std::memory_order_relaxed);
+    counters_.keys.fetch_add(keys, std::memory_order_relaxed);
+    counters_.default_rows.fetch_add(default_rows, std::memory_order_relaxed);
+  }
 
   const LookupCounters& counters() const { return counters_; }
 

@@ -14,11 +14,12 @@
 #include <memory>
 #include <thread>
 
-#include "engine/batch/worker_pool.h"
+#include "engine/batch/batcher.h"
 #include "engine/cuda/device_info.h"
 #include "engine/model/model_registry.h"
 #include "engine/model/model_store.h"
 #include "server/admin_service.h"
+#include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
 #include "server/lookup_handler.h"
 #include "server/server_options.h"
@@ -77,13 +78,25 @@ int Serve(const ServerOptions& options) {
                  options.data_dir);
   }
 
+  BatcherOptions batcher_options;
+  batcher_options.workers = options.worker_threads;
+  batcher_options.max_batch_keys = options.max_batch_keys;
+  batcher_options.max_queue_delay_us = options.max_queue_delay_us;
+  batcher_options.max_queued_jobs = options.max_queued_requests;
+  batcher_options.hit_rate_threshold = options.hit_rate_threshold;
+  batcher_options.miss_budget_us = options.miss_budget_us;
+  if (absl::Status s = batcher_options.Validate(); !s.ok()) {
+    spdlog::error("{}", std::string(s.message()));
+    return 1;
+  }
   const uint32_t workers = options.worker_threads != 0
                                ? options.worker_threads
                                : std::max(1u, std::thread::hardware_concurrency());
-  auto pool = std::make_unique<WorkerPool>(workers, options.max_queued_requests);
+  auto batcher = std::make_unique<Batcher>(batcher_options);
   LookupHandler handler(registry->get(), options.max_keys_per_request);
-  EmbeddingService embedding(&handler, pool.get());
+  EmbeddingService embedding(&handler, batcher.get());
   AdminService admin(registry->get(), &handler);
+  DiagnosticsService diagnostics(options.max_message_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -95,6 +108,7 @@ int Serve(const ServerOptions& options) {
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(&embedding);
   builder.RegisterService(&admin);
+  builder.RegisterService(&diagnostics);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     spdlog::error("cannot listen on {} (address in use or invalid?)",
@@ -117,7 +131,7 @@ int Serve(const ServerOptions& options) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));
   spdlog::debug("grpc shutdown done");
-  pool.reset();  // finishes every queued call
+  batcher.reset();  // finishes every queued call
   spdlog::debug("workers stopped");
   server->Wait();
   spdlog::info("stopped");

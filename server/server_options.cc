@@ -33,6 +33,12 @@ absl::Status ServerOptions::Validate() const {
   if (max_keys_per_request == 0) {
     return absl::InvalidArgumentError("max_keys_per_request must be positive");
   }
+  if (max_batch_keys == 0) {
+    return absl::InvalidArgumentError("max_batch_keys must be positive");
+  }
+  if (!(hit_rate_threshold >= 0)) {
+    return absl::InvalidArgumentError("hit_rate_threshold must be >= 0");
+  }
   if (max_message_bytes < 4096) {
     return absl::InvalidArgumentError("max_message_bytes must be >= 4096");
   }

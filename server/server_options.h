@@ -31,6 +31,17 @@ namespace strata {
     "RESOURCE_EXHAUSTED")                                                     \
   X(uint32_t, max_keys_per_request,                                           \
     "Most keys one Lookup may ask for, over all its tables")                  \
+  X(uint32_t, max_batch_keys,                                                 \
+    "A worker stops coalescing requests into a batch at this many keys")      \
+  X(uint32_t, max_queue_delay_us,                                             \
+    "How long a worker waits for more requests when its batch is short "     \
+    "(0 = take what is queued)")                                              \
+  X(double, hit_rate_threshold,                                               \
+    "Per table and batch: tier-1 hit rate at or above which misses fill "    \
+    "tier 1 in the background instead of before the reply")                   \
+  X(uint32_t, miss_budget_us,                                                 \
+    "Default time lower tiers get in background-fill mode before missing "   \
+    "rows return as flagged defaults (0 = no limit)")                         \
   X(uint64_t, hash_map_capacity_bytes,                                        \
     "Host hash-map cache in front of RocksDB, shared by all tables (0 = "    \
     "none)")                                                                  \
@@ -47,6 +58,10 @@ struct ServerOptions {
   uint32_t worker_threads = 0;
   uint32_t max_queued_requests = 4096;
   uint32_t max_keys_per_request = 1 << 20;
+  uint32_t max_batch_keys = 65536;
+  uint32_t max_queue_delay_us = 0;
+  double hit_rate_threshold = 0.9;
+  uint32_t miss_budget_us = 0;
   uint64_t hash_map_capacity_bytes = 1ull << 30;
   uint64_t block_cache_bytes = 256ull << 20;
   uint32_t max_message_bytes = 256u << 20;

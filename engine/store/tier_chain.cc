@@ -1,65 +1,182 @@
 #include "engine/store/tier_chain.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <utility>
 
+#include "engine/batch/worker_pool.h"
 #include "engine/common/status_macros.h"
 
 namespace strata {
+namespace {
+
+// Keys, rows and positions of `keys` not listed in the ascending `skip`.
+void Compact(absl::Span<const int64_t> keys, absl::Span<const float> values,
+             uint32_t dim, const std::vector<size_t>& skip,
+             std::vector<int64_t>* out_keys, std::vector<float>* out_values) {
+  out_keys->reserve(keys.size() - skip.size());
+  out_values->reserve(out_keys->capacity() * dim);
+  size_t m = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (m < skip.size() && skip[m] == i) {
+      ++m;
+      continue;
+    }
+    out_keys->push_back(keys[i]);
+    out_values->insert(out_values->end(), &values[i * dim],
+                       &values[i * dim] + dim);
+  }
+}
+
+// A read of the lower tiers handed to the background pool, shared by the
+// waiting lookup and the pool task (whichever ends last frees it).
+struct BackgroundRead {
+  std::vector<int64_t> keys;
+  std::vector<float> values;
+  std::vector<size_t> missing;
+  absl::Status status;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;  // Guarded by mu.
+};
+
+}  // namespace
 
 TierChain::TierChain(std::vector<std::unique_ptr<Tier>> tiers,
                      float default_value)
     : tiers_(std::move(tiers)), default_value_(default_value) {}
 
-absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
-                               absl::Span<float> values,
-                               std::vector<size_t>* defaulted) const {
+absl::Status TierChain::ReadBelow(size_t first, absl::Span<const int64_t> keys,
+                                  absl::Span<float> values,
+                                  std::vector<size_t>* missing) const {
   const uint32_t d = dim();
-  // Positions (into `keys`) still unanswered, and their keys.
-  std::vector<size_t> pending;
-  std::vector<size_t> missing;
-  STRATA_RETURN_IF_ERROR(tiers_[0]->Lookup(keys, values, &pending));
-
+  // Positions (into `keys`) still unanswered.
+  std::vector<size_t> pending(keys.size());
+  for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   std::vector<int64_t> sub_keys;
   std::vector<float> sub_values;
-  for (size_t t = 1; t < tiers_.size() && !pending.empty(); ++t) {
+  std::vector<size_t> sub_missing;
+  for (size_t t = first; t < tiers_.size() && !pending.empty(); ++t) {
     sub_keys.resize(pending.size());
     for (size_t i = 0; i < pending.size(); ++i) sub_keys[i] = keys[pending[i]];
     sub_values.resize(pending.size() * d);
-    missing.clear();
-    STRATA_RETURN_IF_ERROR(tiers_[t]->Lookup(sub_keys, absl::MakeSpan(sub_values),
-                                             &missing));
-
-    // Compact the rows found at this tier, scatter them to the caller, and
-    // fill them into every tier above.
-    std::vector<int64_t> found_keys;
-    std::vector<float> found_values;
-    found_keys.reserve(pending.size() - missing.size());
-    found_values.reserve(found_keys.capacity() * d);
+    sub_missing.clear();
+    STRATA_RETURN_IF_ERROR(
+        tiers_[t]->Lookup(sub_keys, absl::MakeSpan(sub_values), &sub_missing));
     std::vector<size_t> still_pending;
-    still_pending.reserve(missing.size());
+    still_pending.reserve(sub_missing.size());
     size_t m = 0;
     for (size_t i = 0; i < pending.size(); ++i) {
-      if (m < missing.size() && missing[m] == i) {
+      if (m < sub_missing.size() && sub_missing[m] == i) {
         still_pending.push_back(pending[i]);
         ++m;
         continue;
       }
-      const float* row = &sub_values[i * d];
-      std::copy(row, row + d, &values[pending[i] * d]);
-      found_keys.push_back(sub_keys[i]);
-      found_values.insert(found_values.end(), row, row + d);
+      std::copy(&sub_values[i * d], &sub_values[i * d] + d,
+                &values[pending[i] * d]);
     }
-    for (size_t up = 0; up < t && !found_keys.empty(); ++up) {
-      STRATA_RETURN_IF_ERROR(tiers_[up]->Upsert(found_keys, found_values));
+    if (t > first && sub_missing.size() < sub_keys.size()) {
+      std::vector<int64_t> found_keys;
+      std::vector<float> found_values;
+      Compact(sub_keys, sub_values, d, sub_missing, &found_keys, &found_values);
+      for (size_t up = first; up < t; ++up) {
+        STRATA_RETURN_IF_ERROR(tiers_[up]->Upsert(found_keys, found_values));
+      }
     }
     pending = std::move(still_pending);
   }
+  missing->insert(missing->end(), pending.begin(), pending.end());
+  return absl::OkStatus();
+}
 
-  for (size_t pos : pending) {
-    std::fill(&values[pos * d], &values[pos * d] + d, default_value_);
-    defaulted->push_back(pos);
+absl::Status TierChain::FillTop(absl::Span<const int64_t> keys,
+                                absl::Span<const float> values,
+                                const std::vector<size_t>& missing) const {
+  if (missing.size() == keys.size()) return absl::OkStatus();
+  std::vector<int64_t> found_keys;
+  std::vector<float> found_values;
+  Compact(keys, values, dim(), missing, &found_keys, &found_values);
+  return tiers_[0]->Upsert(found_keys, found_values);
+}
+
+absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
+                               absl::Span<float> values,
+                               std::vector<size_t>* defaulted,
+                               const ChainLookupOptions& options) const {
+  const uint32_t d = dim();
+  std::vector<size_t> pending;
+  STRATA_RETURN_IF_ERROR(tiers_[0]->Lookup(keys, values, &pending));
+  if (pending.empty()) return absl::OkStatus();
+
+  auto fill_defaults = [&](const std::vector<size_t>& positions) {
+    for (size_t pos : positions) {
+      std::fill(&values[pos * d], &values[pos * d] + d, default_value_);
+      defaulted->push_back(pos);
+    }
+  };
+  if (tiers_.size() == 1) {
+    fill_defaults(pending);
+    return absl::OkStatus();
   }
+
+  const double hit_rate =
+      1.0 - static_cast<double>(pending.size()) / static_cast<double>(keys.size());
+  const bool async =
+      options.background != nullptr && hit_rate >= options.hit_rate_threshold;
+
+  auto read = std::make_shared<BackgroundRead>();
+  read->keys.resize(pending.size());
+  for (size_t i = 0; i < pending.size(); ++i) read->keys[i] = keys[pending[i]];
+  read->values.resize(pending.size() * d);
+
+  if (async && options.miss_budget_us > 0) {
+    // Read below on the pool; wait at most the budget for it.
+    auto task = [this, read] {
+      absl::Status s = ReadBelow(1, read->keys, absl::MakeSpan(read->values),
+                                 &read->missing);
+      if (s.ok()) s = FillTop(read->keys, read->values, read->missing);
+      std::lock_guard lock(read->mu);
+      read->status = s;
+      read->done = true;
+      read->cv.notify_all();
+    };
+    if (!options.background->TrySubmit(task)) task();  // pool full: inline
+    std::unique_lock lock(read->mu);
+    if (!read->cv.wait_for(lock, std::chrono::microseconds(options.miss_budget_us),
+                           [&read] { return read->done; })) {
+      lock.unlock();
+      fill_defaults(pending);  // the late read still fills tier 1
+      return absl::OkStatus();
+    }
+    STRATA_RETURN_IF_ERROR(read->status);
+  } else {
+    STRATA_RETURN_IF_ERROR(ReadBelow(1, read->keys, absl::MakeSpan(read->values),
+                                     &read->missing));
+    if (async) {
+      auto fill = [this, read] {
+        FillTop(read->keys, read->values, read->missing).IgnoreError();
+      };
+      if (!options.background->TrySubmit(fill)) fill();
+    } else {
+      STRATA_RETURN_IF_ERROR(FillTop(read->keys, read->values, read->missing));
+    }
+  }
+
+  // Scatter what the lower tiers found; default the rest.
+  std::vector<size_t> missing_positions;
+  size_t m = 0;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (m < read->missing.size() && read->missing[m] == i) {
+      missing_positions.push_back(pending[i]);
+      ++m;
+      continue;
+    }
+    std::copy(&read->values[i * d], &read->values[i * d] + d,
+              &values[pending[i] * d]);
+  }
+  fill_defaults(missing_positions);
   return absl::OkStatus();
 }
 

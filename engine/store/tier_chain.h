@@ -3,7 +3,16 @@
 // above it missed, and fills rows found below back into the tiers above.
 // Keys that no tier holds get the table's default row and are reported.
 //
-// Ownership: the chain owns its tiers.
+// Filling tier 1 after a miss (HPS's hit_rate_threshold), per batch:
+// - tier-1 hit rate below the threshold: synchronous; misses are read from
+//   the lower tiers and inserted into tier 1 before Lookup returns.
+// - at or above: asynchronous; misses are read and returned, and the insert
+//   into tier 1 runs on the background pool. With a miss budget, rows the
+//   lower tiers cannot supply within it come back as defaults (reported in
+//   `defaulted`), and the late read still fills tier 1.
+//
+// Ownership: the chain owns its tiers; the background pool is borrowed per
+// call and must outlive any fill it was handed.
 // Thread safety: safe for concurrent calls (every Tier is).
 #pragma once
 
@@ -17,6 +26,19 @@
 
 namespace strata {
 
+class WorkerPool;
+
+struct ChainLookupOptions {
+  // Tier-1 batch hit rate at or above which tier 1 is filled asynchronously;
+  // above 1 means always synchronous.
+  double hit_rate_threshold = 0.9;
+  // In asynchronous mode, how long the lower tiers may take before missing
+  // rows are returned as defaults; 0 waits as long as they take.
+  int64_t miss_budget_us = 0;
+  // Runs asynchronous fills; nullptr makes every fill synchronous.
+  WorkerPool* background = nullptr;
+};
+
 class TierChain {
  public:
   // `tiers` must be non-empty and share one dim.
@@ -26,13 +48,27 @@ class TierChain {
   float default_value() const { return default_value_; }
   const std::vector<std::unique_ptr<Tier>>& tiers() const { return tiers_; }
 
-  // Fills every row of `values`. Appends the positions of keys that no tier
-  // holds (their rows are the default row) to `defaulted`, ascending.
+  // Fills every row of `values`. Appends the positions of rows that are the
+  // default row (no tier holds the key, or not within the miss budget) to
+  // `defaulted`, ascending.
   [[nodiscard]] absl::Status Lookup(absl::Span<const int64_t> keys,  // (n)
                                     absl::Span<float> values,  // (n, dim)
-                                    std::vector<size_t>* defaulted) const;
+                                    std::vector<size_t>* defaulted,
+                                    const ChainLookupOptions& options = {}) const;
 
  private:
+  // Reads `keys` from tiers [first, end), filling rows found at a tier into
+  // the tiers in [first, that tier). Appends positions found nowhere to
+  // `missing`, ascending.
+  [[nodiscard]] absl::Status ReadBelow(size_t first,
+                                       absl::Span<const int64_t> keys,
+                                       absl::Span<float> values,
+                                       std::vector<size_t>* missing) const;
+  // Upserts into tier 0 the rows of `keys` not listed in `missing`.
+  [[nodiscard]] absl::Status FillTop(absl::Span<const int64_t> keys,
+                                     absl::Span<const float> values,
+                                     const std::vector<size_t>& missing) const;
+
   // Constant after construction.
   std::vector<std::unique_ptr<Tier>> tiers_;
   float default_value_;

@@ -1,0 +1,214 @@
+#include "engine/batch/batcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace strata {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+uint32_t WorkerCount(uint32_t configured) {
+  if (configured != 0) return configured;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// One table's share of a batch: every TableLookup that reads `chain`.
+struct ChainGroup {
+  const TierChain* chain;
+  std::vector<std::pair<size_t, TableLookup*>> parts;  // (job index, table)
+};
+
+}  // namespace
+
+absl::Status BatcherOptions::Validate() const {
+  if (max_batch_keys == 0) {
+    return absl::InvalidArgumentError("max_batch_keys must be positive");
+  }
+  if (max_queued_jobs == 0) {
+    return absl::InvalidArgumentError("max_queued_jobs must be positive");
+  }
+  if (hit_rate_threshold < 0) {
+    return absl::InvalidArgumentError("hit_rate_threshold must be >= 0");
+  }
+  if (miss_budget_us < 0) {
+    return absl::InvalidArgumentError("miss_budget_us must be >= 0");
+  }
+  if (fill_threads == 0) {
+    return absl::InvalidArgumentError("fill_threads must be positive");
+  }
+  return absl::OkStatus();
+}
+
+Batcher::Batcher(const BatcherOptions& options)
+    : options_(options), fill_pool_(options.fill_threads, 1024) {
+  const uint32_t n = WorkerCount(options.workers);
+  workers_.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) workers_.emplace_back([this] { Run(); });
+}
+
+Batcher::~Batcher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+absl::Status Batcher::Submit(std::unique_ptr<LookupJob>& job) {
+  const size_t keys = job->num_keys();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return absl::UnavailableError("server is shutting down");
+    if (queue_.size() >= options_.max_queued_jobs) {
+      ++stats_.rejected;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "lookup queue is full (", options_.max_queued_jobs,
+          " requests waiting, max_queued_requests); retry with backoff"));
+    }
+    queue_.push_back(Queued{std::move(job), keys});
+  }
+  ready_.notify_one();
+  return absl::OkStatus();
+}
+
+BatcherStats Batcher::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Batcher::Run() {
+  for (;;) {
+    std::vector<std::unique_ptr<LookupJob>> batch = NextBatch();
+    if (batch.empty()) return;
+    Execute(batch);
+  }
+}
+
+std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
+  std::vector<std::unique_ptr<LookupJob>> batch;
+  std::unique_lock lock(mu_);
+  ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  size_t keys = 0;
+  auto take = [&] {
+    while (!queue_.empty() &&
+           (batch.empty() || keys + queue_.front().keys <= options_.max_batch_keys)) {
+      keys += queue_.front().keys;
+      batch.push_back(std::move(queue_.front().job));
+      queue_.pop_front();
+    }
+  };
+  take();
+  if (options_.max_queue_delay_us > 0 && !batch.empty()) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::microseconds(options_.max_queue_delay_us);
+    while (keys < options_.max_batch_keys && !stopping_ &&
+           (queue_.empty() || keys + queue_.front().keys <= options_.max_batch_keys)) {
+      if (!ready_.wait_until(lock, until, [this] {
+            return stopping_ || !queue_.empty();
+          })) {
+        break;
+      }
+      const size_t before = batch.size();
+      take();
+      if (batch.size() == before) break;  // next job does not fit
+    }
+  }
+  // Hand the queue's remaining work to another worker.
+  if (!queue_.empty()) ready_.notify_one();
+  return batch;
+}
+
+void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
+  const auto now = Clock::now();
+  std::vector<absl::Status> status(batch.size());
+  uint64_t expired = 0, total_keys = 0, unique_total = 0;
+
+  // Group every live table lookup by chain.
+  std::vector<ChainGroup> groups;
+  absl::flat_hash_map<const TierChain*, size_t> group_of;
+  int64_t budget_us = options_.miss_budget_us;
+  for (size_t j = 0; j < batch.size(); ++j) {
+    if (batch[j]->deadline() < now) {
+      status[j] = absl::DeadlineExceededError(
+          "deadline passed while the request was queued");
+      ++expired;
+      continue;
+    }
+    if (batch[j]->miss_budget_us() > 0) {
+      budget_us = budget_us == 0 ? batch[j]->miss_budget_us()
+                                 : std::min(budget_us, batch[j]->miss_budget_us());
+    }
+    for (TableLookup& t : batch[j]->tables()) {
+      auto [it, inserted] = group_of.try_emplace(t.chain, groups.size());
+      if (inserted) groups.push_back(ChainGroup{t.chain, {}});
+      groups[it->second].parts.emplace_back(j, &t);
+      total_keys += t.keys.size();
+    }
+  }
+
+  ChainLookupOptions chain_options;
+  chain_options.hit_rate_threshold = options_.hit_rate_threshold;
+  chain_options.miss_budget_us = budget_us;
+  chain_options.background = &fill_pool_;
+
+  std::vector<int64_t> unique;
+  std::vector<uint32_t> slot;  // per key of the group, its index in `unique`
+  std::vector<float> rows;
+  std::vector<size_t> defaulted;
+  std::vector<char> is_default;
+  absl::flat_hash_map<int64_t, uint32_t> index;
+  for (ChainGroup& g : groups) {
+    const uint32_t dim = g.chain->dim();
+    unique.clear();
+    slot.clear();
+    index.clear();
+    for (auto& [j, t] : g.parts) {
+      for (int64_t key : t->keys) {
+        auto [it, inserted] =
+            index.try_emplace(key, static_cast<uint32_t>(unique.size()));
+        if (inserted) unique.push_back(key);
+        slot.push_back(it->second);
+      }
+    }
+    rows.resize(unique.size() * dim);
+    defaulted.clear();
+    absl::Status s = g.chain->Lookup(unique, absl::MakeSpan(rows), &defaulted,
+                                     chain_options);
+    if (!s.ok()) {
+      for (auto& [j, t] : g.parts) status[j].Update(s);
+      continue;
+    }
+    unique_total += unique.size();
+    is_default.assign(unique.size(), 0);
+    for (size_t u : defaulted) is_default[u] = 1;
+    size_t k = 0;
+    for (auto& [j, t] : g.parts) {
+      t->defaulted.clear();
+      for (size_t i = 0; i < t->keys.size(); ++i, ++k) {
+        std::memcpy(&t->values[i * dim], &rows[size_t{slot[k]} * dim],
+                    dim * sizeof(float));
+        if (is_default[slot[k]]) t->defaulted.push_back(i);
+      }
+    }
+  }
+
+  for (size_t j = 0; j < batch.size(); ++j) {
+    batch[j]->Finish(status[j]);
+    batch[j].reset();
+  }
+  std::lock_guard lock(mu_);
+  ++stats_.batches;
+  stats_.jobs += batch.size();
+  stats_.keys += total_keys;
+  stats_.unique_keys += unique_total;
+  stats_.expired += expired;
+}
+
+}  // namespace strata

@@ -1,0 +1,99 @@
+// Batcher: coalesces lookup jobs from many callers into batches and runs them
+// on worker threads (one per CPU thread here; one per CUDA stream with a GPU).
+//
+// Submit never blocks: a full queue refuses the job at once
+// (RESOURCE_EXHAUSTED). A worker takes every queued job up to
+// `max_batch_keys` keys, waiting up to `max_queue_delay_us` for more when the
+// batch is short, drops jobs whose deadline has passed (DEADLINE_EXCEEDED,
+// before any work), then reads each table once for the whole batch: keys are
+// deduplicated across jobs, looked up through the table's chain in one call,
+// and scattered back to every job, which is then finished.
+//
+// Ownership: owns queued jobs and its threads; borrows the fill pool.
+// Thread safety: Submit is safe from any thread. The destructor stops
+// accepting, finishes every queued job, and joins the workers.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/batch/lookup_job.h"
+#include "engine/batch/worker_pool.h"
+
+namespace strata {
+
+struct BatcherOptions {
+  // Worker threads (CPU) reading batches; 0 = one per core.
+  uint32_t workers = 0;
+  // A worker stops adding jobs to a batch at this many keys (a single larger
+  // job is still taken whole).
+  uint32_t max_batch_keys = 65536;
+  // How long a worker waits for more jobs when its batch is short; 0 takes
+  // what is queued and goes.
+  uint32_t max_queue_delay_us = 0;
+  // Jobs waiting beyond which Submit refuses new ones.
+  uint32_t max_queued_jobs = 4096;
+  // Tier-1 fill policy (see TierChain).
+  double hit_rate_threshold = 0.9;
+  // Default miss budget for jobs that give none; 0 = unlimited.
+  int64_t miss_budget_us = 0;
+  // Threads running asynchronous tier-1 fills and budgeted lower reads.
+  uint32_t fill_threads = 2;
+
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+struct BatcherStats {
+  uint64_t batches = 0;
+  uint64_t jobs = 0;
+  uint64_t keys = 0;
+  uint64_t unique_keys = 0;
+  uint64_t rejected = 0;  // queue full
+  uint64_t expired = 0;   // deadline passed while queued
+};
+
+class Batcher {
+ public:
+  explicit Batcher(const BatcherOptions& options);
+  ~Batcher();
+
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Queues `job`, or returns RESOURCE_EXHAUSTED (and keeps ownership with
+  // the caller's unique_ptr) when the queue is full or shutting down.
+  [[nodiscard]] absl::Status Submit(std::unique_ptr<LookupJob>& job);
+
+  BatcherStats Stats() const;
+
+ private:
+  void Run();
+  // Takes the next batch; empty when stopping and drained.
+  std::vector<std::unique_ptr<LookupJob>> NextBatch();
+  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch);
+
+  // Constant after construction.
+  const BatcherOptions options_;
+  WorkerPool fill_pool_;
+
+  struct Queued {
+    std::unique_ptr<LookupJob> job;
+    size_t keys;
+  };
+
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<Queued> queue_;  // Guarded by mu_.
+  bool stopping_ = false;     // Guarded by mu_.
+  BatcherStats stats_;        // Guarded by mu_.
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace strata

@@ -1,0 +1,66 @@
+#include "server/lookup_call.h"
+
+#include <bit>
+#include <utility>
+
+#include "server/grpc_status.h"
+
+namespace strata {
+
+static_assert(std::endian::native == std::endian::little,
+              "rows travel as little-endian float32");
+
+LookupCall::LookupCall(grpc::CallbackServerContext* context,
+                       const v1::LookupRequest* request,
+                       v1::LookupResponse* response,
+                       grpc::ServerUnaryReactor* reactor,
+                       std::shared_ptr<const Model> model,
+                       LookupHandler* handler)
+    : context_(context),
+      request_(request),
+      response_(response),
+      reactor_(reactor),
+      model_(std::move(model)),
+      handler_(handler) {
+  response_->set_model(model_->name());
+  response_->set_version(model_->version());
+  tables_.reserve(request_->tables_size());
+  for (const v1::TableKeys& t : request_->tables()) {
+    const Model::Table* table = model_->FindTable(t.table());  // validated
+    const uint32_t dim = table->spec.dim;
+    const size_t n = static_cast<size_t>(t.keys_size());
+    v1::TableRows* rows = response_->add_tables();
+    rows->set_table(t.table());
+    rows->set_dim(dim);
+    std::string* bytes = rows->mutable_values();
+    bytes->resize(n * dim * sizeof(float));
+    TableLookup lookup;
+    lookup.chain = table->chain.get();
+    lookup.keys = absl::MakeConstSpan(t.keys().data(), n);
+    lookup.values =
+        absl::MakeSpan(reinterpret_cast<float*>(bytes->data()), n * dim);
+    tables_.push_back(std::move(lookup));
+  }
+}
+
+void LookupCall::Finish(absl::Status status) {
+  if (status.ok()) {
+    uint64_t keys = 0, defaults = 0;
+    for (int i = 0; i < response_->tables_size(); ++i) {
+      const TableLookup& t = tables_[i];
+      v1::TableRows* rows = response_->mutable_tables(i);
+      rows->mutable_is_default()->Resize(static_cast<int>(t.keys.size()), false);
+      for (size_t pos : t.defaulted) {
+        rows->set_is_default(static_cast<int>(pos), true);
+      }
+      keys += t.keys.size();
+      defaults += t.defaulted.size();
+    }
+    handler_->Record(keys, defaults);
+  } else {
+    response_->Clear();
+  }
+  reactor_->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace strata
