@@ -17,6 +17,7 @@ std::string ModelManifest::ToJson() const {
   j["name"] = name;
   j["version"] = version;
   j["created_unix_s"] = created_unix_s;
+  if (!update_offsets.empty()) j["update_offsets"] = update_offsets;
   j["tables"] = nlohmann::json::array();
   for (const TableSpec& t : tables) {
     j["tables"].push_back({{"name", t.name},
@@ -38,6 +39,10 @@ absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
     m.name = j.at("name").get<std::string>();
     m.version = j.at("version").get<uint64_t>();
     m.created_unix_s = j.value("created_unix_s", int64_t{0});
+    if (j.contains("update_offsets")) {
+      m.update_offsets =
+          j.at("update_offsets").get<std::map<std::string, int64_t>>();
+    }
     for (const auto& t : j.at("tables")) {
       TableSpec s;
       s.name = t.at("name").get<std::string>();

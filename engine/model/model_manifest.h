@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct ModelManifest {
   uint64_t version = 0;
   std::vector<TableSpec> tables;
   int64_t created_unix_s = 0;
+  // Update offsets this version was built at: "<topic>/<partition>" -> the
+  // next offset not included. Deltas below them are already in the snapshot
+  // and are skipped (engine/update/applier.h).
+  std::map<std::string, int64_t> update_offsets;
 
   const TableSpec* FindTable(const std::string& table) const;
   std::string ToJson() const;

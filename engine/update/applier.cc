@@ -1,0 +1,229 @@
+#include "engine/update/applier.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/store/key_codec.h"
+#include "engine/store/rocksdb_status.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace strata {
+namespace {
+
+std::string OffsetKey(const Model& model, const std::string& topic,
+                      int32_t partition) {
+  return absl::StrCat("offset/", model.name(), "@", model.version(), "/",
+                      topic, "/", partition);
+}
+
+}  // namespace
+
+Applier::Applier(ModelStore* store, const ModelRegistry* registry,
+                 const ApplierOptions& options)
+    : store_(store), registry_(registry), options_(options) {}
+
+Applier::~Applier() = default;
+
+void Applier::AddHook(Hook hook) { hooks_.push_back(std::move(hook)); }
+
+std::string Applier::PartitionKey(const std::string& topic, int32_t partition) {
+  return absl::StrCat(topic, "/", partition);
+}
+
+absl::Status Applier::WritePosition(const Model& model,
+                                    const UpdatePosition& position,
+                                    void* batch) {
+  return FromRocksDb(
+      static_cast<rocksdb::WriteBatch*>(batch)->Put(
+          OffsetKey(model, position.topic, position.partition),
+          absl::StrCat(position.offset + 1)),
+      "batching update offset");
+}
+
+absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
+                                        const UpdatePosition* position) {
+  Tick();
+  std::shared_ptr<const Model> position_model;
+  if (position != nullptr) {
+    position_model = registry_->Find(position->model);
+    if (position_model == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("no serving model ", position->model));
+    }
+    auto it = position_model->manifest().update_offsets.find(
+        PartitionKey(position->topic, position->partition));
+    if (it != position_model->manifest().update_offsets.end() &&
+        position->offset < it->second) {
+      stale_messages_.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+  }
+
+  // Validate everything before writing anything.
+  struct Target {
+    std::shared_ptr<const Model> model;
+    const Model::Table* table;
+    rocksdb::ColumnFamilyHandle* cf;
+  };
+  std::vector<Target> targets;
+  targets.reserve(updates.size());
+  for (const DecodedUpdate& u : updates) {
+    std::shared_ptr<const Model> model =
+        position_model != nullptr ? position_model : registry_->Find(u.model);
+    if (model == nullptr || model->name() != u.model) {
+      return position_model != nullptr
+                 ? absl::InvalidArgumentError(absl::StrCat(
+                       "update for model ", u.model, " on a topic of model ",
+                       position->model))
+                 : absl::NotFoundError(
+                       absl::StrCat("no serving model ", u.model));
+    }
+    const Model::Table* table = model->FindTable(u.table);
+    if (table == nullptr) {
+      return absl::NotFoundError(absl::StrCat("model ", u.model,
+                                              " has no table ", u.table));
+    }
+    if (u.dim != table->spec.dim ||
+        u.values.size() != u.keys.size() * size_t{u.dim}) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update for ", u.model, "/", u.table, " has dim ", u.dim, " and ",
+          u.values.size(), " floats for ", u.keys.size(), " keys; the table ",
+          "has dim ", table->spec.dim));
+    }
+    rocksdb::ColumnFamilyHandle* cf =
+        store_->FindColumnFamily(table->spec.column_family);
+    if (cf == nullptr) {
+      return absl::DataLossError(absl::StrCat(
+          "column family ", table->spec.column_family, " is missing"));
+    }
+    targets.push_back(Target{std::move(model), table, cf});
+  }
+
+  rocksdb::WriteBatch batch;
+  uint64_t rows = 0;
+  char k[kEncodedKeySize];
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const DecodedUpdate& u = updates[i];
+    const size_t row_bytes = size_t{u.dim} * sizeof(float);
+    for (size_t r = 0; r < u.keys.size(); ++r) {
+      EncodeKey(u.keys[r], k);
+      STRATA_RETURN_IF_ERROR(FromRocksDb(
+          batch.Put(targets[i].cf, rocksdb::Slice(k, kEncodedKeySize),
+                    rocksdb::Slice(reinterpret_cast<const char*>(
+                                       &u.values[r * u.dim]),
+                                   row_bytes)),
+          "batching update rows"));
+    }
+    rows += u.keys.size();
+  }
+  if (position != nullptr) {
+    STRATA_RETURN_IF_ERROR(WritePosition(*position_model, *position, &batch));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  STRATA_RETURN_IF_ERROR(
+      FromRocksDb(store_->db()->Write(wo, &batch), "writing updates"));
+
+  for (size_t i = 0; i < updates.size(); ++i) {
+    Invalidate(*targets[i].model, updates[i].table, updates[i].keys);
+    for (const Hook& hook : hooks_) {
+      hook(*targets[i].model, updates[i].table, updates[i].keys,
+           updates[i].values);
+    }
+    if (options_.reinvalidate_delay_ms > 0 &&
+        targets[i].table->chain->tiers().size() > 1) {
+      absl::MutexLock lock(&mu_);
+      pending_.push_back(Pending{
+          std::chrono::steady_clock::now() +
+              std::chrono::milliseconds(options_.reinvalidate_delay_ms),
+          targets[i].model, updates[i].table, updates[i].keys});
+    }
+  }
+  applied_messages_.fetch_add(1, std::memory_order_relaxed);
+  applied_rows_.fetch_add(rows, std::memory_order_relaxed);
+  return rows;
+}
+
+absl::Status Applier::Skip(const UpdatePosition& position) {
+  skipped_messages_.fetch_add(1, std::memory_order_relaxed);
+  std::shared_ptr<const Model> model = registry_->Find(position.model);
+  if (model == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no serving model ", position.model));
+  }
+  rocksdb::WriteBatch batch;
+  STRATA_RETURN_IF_ERROR(WritePosition(*model, position, &batch));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocksDb(store_->db()->Write(wo, &batch), "writing update offset");
+}
+
+absl::StatusOr<std::optional<int64_t>> Applier::NextOffset(
+    const std::string& model_name, const std::string& topic,
+    int32_t partition) const {
+  std::shared_ptr<const Model> model = registry_->Find(model_name);
+  if (model == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no serving model ", model_name));
+  }
+  std::string value;
+  rocksdb::Status s = store_->db()->Get(
+      rocksdb::ReadOptions(), OffsetKey(*model, topic, partition), &value);
+  if (s.ok()) {
+    int64_t offset = 0;
+    if (!absl::SimpleAtoi(value, &offset)) {
+      return absl::DataLossError(absl::StrCat("bad stored offset \"", value,
+                                              "\" for ", topic, "/", partition));
+    }
+    return offset;
+  }
+  if (!s.IsNotFound()) return FromRocksDb(s, "reading update offset");
+  auto it = model->manifest().update_offsets.find(PartitionKey(topic, partition));
+  if (it != model->manifest().update_offsets.end()) return it->second;
+  return std::optional<int64_t>();
+}
+
+void Applier::Invalidate(const Model& model, const std::string& table,
+                         absl::Span<const int64_t> keys) {
+  const Model::Table* t = model.FindTable(table);
+  if (t == nullptr) return;
+  const auto& tiers = t->chain->tiers();
+  for (size_t i = 0; i + 1 < tiers.size(); ++i) {
+    absl::Status s = tiers[i]->Erase(keys);
+    if (!s.ok()) {
+      // The authoritative write is done; a cache that cannot erase would
+      // serve an old row, so say so loudly.
+      spdlog::error("invalidating {} keys of {}/{} in tier {}: {}",
+                    keys.size(), model.name(), table, tiers[i]->name(),
+                    std::string(s.message()));
+    }
+  }
+}
+
+void Applier::Tick() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Pending> due;
+  {
+    absl::MutexLock lock(&mu_);
+    while (!pending_.empty() && pending_.front().due <= now) {
+      due.push_back(std::move(pending_.front()));
+      pending_.pop_front();
+    }
+  }
+  for (const Pending& p : due) Invalidate(*p.model, p.table, p.keys);
+}
+
+ApplierStats Applier::stats() const {
+  ApplierStats s;
+  s.applied_messages = applied_messages_.load(std::memory_order_relaxed);
+  s.applied_rows = applied_rows_.load(std::memory_order_relaxed);
+  s.stale_messages = stale_messages_.load(std::memory_order_relaxed);
+  s.skipped_messages = skipped_messages_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace strata

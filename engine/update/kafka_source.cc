@@ -1,0 +1,303 @@
+#include "engine/update/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "engine/update/update_codec.h"
+
+namespace strata {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class KafkaSource final : public UpdateSource {
+ public:
+  KafkaSource(const KafkaSourceOptions& options, const ModelRegistry* registry,
+              Applier* applier)
+      : options_(options), registry_(registry), applier_(applier) {}
+  ~KafkaSource() override { Stop(); }
+
+  absl::Status Start() override;
+  void Stop() override;
+  UpdateSourceStats stats() const override;
+
+ private:
+  struct Partition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t next = -1;  // next offset to read; -1 until known
+  };
+
+  void Run();
+  void RefreshAssignment();
+  void Handle(const rd_kafka_message_t* m);
+  void UpdateLag();
+  // Logs at most one line per 5 s for connection trouble.
+  void LogTrouble(const std::string& what);
+
+  // Constant after Start.
+  const KafkaSourceOptions options_;
+  const ModelRegistry* const registry_;
+  Applier* const applier_;
+  std::map<std::string, TopicInfo> topics_;
+  rd_kafka_t* rk_ = nullptr;
+
+  // Owned by the consumer thread.
+  std::map<std::string, Partition> assigned_;  // by "<topic>/<partition>"
+  Clock::time_point last_trouble_log_{};
+
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> consumed_{0}, applied_messages_{0}, applied_rows_{0},
+      skipped_{0}, stale_{0}, lag_{0};
+  std::atomic<uint32_t> assigned_count_{0};
+  std::atomic<bool> connected_{false};
+};
+
+absl::Status KafkaSource::Start() {
+  for (const auto& model : registry_->List()) {
+    topics_[StrataTopic(options_.topic_prefix, model->name())] =
+        TopicInfo{model->name(), "", false};
+    if (!options_.hps_topics) continue;
+    for (const auto& [table, unused] : model->tables()) {
+      topics_[HpsTopic(model->name(), table)] =
+          TopicInfo{model->name(), table, true};
+    }
+  }
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options_.brokers},
+      // Needed by assign(); never joined, offsets are never committed.
+      {"group.id", "strata-update-sidecar"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+      {"allow.auto.create.topics", "false"},
+      {"fetch.wait.max.ms", "100"},
+      {"client.id", "strata-server"},
+  };
+  for (const auto& [k, v] : options_.rdkafka) props[k] = v;
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka property ", k, "=", v, ": ", err));
+    }
+  }
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk_ == nullptr) {  // conf is still ours on failure
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  spdlog::info("kafka: reading {} topics from {}", topics_.size(),
+               options_.brokers);
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void KafkaSource::Stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  thread_.join();
+  rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  rk_ = nullptr;
+}
+
+UpdateSourceStats KafkaSource::stats() const {
+  UpdateSourceStats s;
+  s.consumed_messages = consumed_.load();
+  s.applied_messages = applied_messages_.load();
+  s.applied_rows = applied_rows_.load();
+  s.skipped_messages = skipped_.load();
+  s.stale_messages = stale_.load();
+  s.lag = lag_.load();
+  s.assigned_partitions = assigned_count_.load();
+  s.connected = connected_.load();
+  return s;
+}
+
+void KafkaSource::Run() {
+  Clock::time_point next_refresh = Clock::now(), next_lag = Clock::now();
+  while (!stop_.load()) {
+    if (Clock::now() >= next_refresh) {
+      RefreshAssignment();
+      next_refresh =
+          Clock::now() + std::chrono::milliseconds(options_.metadata_refresh_ms);
+    }
+    rd_kafka_message_t* m =
+        rd_kafka_consumer_poll(rk_, static_cast<int>(options_.poll_timeout_ms));
+    if (m != nullptr) {
+      Handle(m);
+      rd_kafka_message_destroy(m);
+    }
+    applier_->Tick();
+    if (Clock::now() >= next_lag) {
+      UpdateLag();
+      next_lag = Clock::now() + std::chrono::milliseconds(options_.lag_refresh_ms);
+    }
+  }
+}
+
+void KafkaSource::RefreshAssignment() {
+  rd_kafka_topic_partition_list_t* add = rd_kafka_topic_partition_list_new(4);
+  for (const auto& [topic, info] : topics_) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &md, 1000);
+    rd_kafka_topic_destroy(rkt);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      connected_ = false;
+      LogTrouble(absl::StrCat("metadata for ", topic, ": ",
+                              rd_kafka_err2str(err)));
+      break;  // brokers down: try every topic again later
+    }
+    connected_ = true;
+    for (int t = 0; t < md->topic_cnt; ++t) {
+      const rd_kafka_metadata_topic_t& mt = md->topics[t];
+      if (mt.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // not created yet
+      for (int p = 0; p < mt.partition_cnt; ++p) {
+        const int32_t id = mt.partitions[p].id;
+        const std::string key = Applier::PartitionKey(topic, id);
+        if (assigned_.count(key) != 0) continue;
+        absl::StatusOr<std::optional<int64_t>> next =
+            applier_->NextOffset(info.model, topic, id);
+        if (!next.ok()) {
+          spdlog::error("kafka: offset of {}: {}", key,
+                        std::string(next.status().message()));
+          continue;
+        }
+        Partition part{topic, id, next->value_or(-1)};
+        rd_kafka_topic_partition_list_add(add, topic.c_str(), id)->offset =
+            next->has_value() ? **next : RD_KAFKA_OFFSET_BEGINNING;
+        spdlog::info("kafka: reading {} from {}", key,
+                     next->has_value() ? absl::StrCat("offset ", **next)
+                                       : std::string("the beginning"));
+        assigned_[key] = part;
+      }
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+  if (add->cnt > 0) {
+    rd_kafka_error_t* error = rd_kafka_incremental_assign(rk_, add);
+    if (error != nullptr) {
+      spdlog::error("kafka: assign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      for (int i = 0; i < add->cnt; ++i) {
+        assigned_.erase(Applier::PartitionKey(add->elems[i].topic,
+                                              add->elems[i].partition));
+      }
+    }
+    assigned_count_ = static_cast<uint32_t>(assigned_.size());
+  }
+  rd_kafka_topic_partition_list_destroy(add);
+}
+
+void KafkaSource::Handle(const rd_kafka_message_t* m) {
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    connected_ = false;
+    LogTrouble(rd_kafka_message_errstr(m));
+    return;
+  }
+  connected_ = true;
+  consumed_.fetch_add(1);
+  const std::string topic = rd_kafka_topic_name(m->rkt);
+  auto info = topics_.find(topic);
+  if (info == topics_.end()) return;  // not ours (cannot happen with assign)
+  UpdatePosition pos{info->second.model, topic, m->partition, m->offset};
+  const std::string key = Applier::PartitionKey(topic, m->partition);
+  absl::string_view payload(static_cast<const char*>(m->payload), m->len);
+  absl::StatusOr<DecodedUpdate> update =
+      info->second.hps
+          ? DecodeHctr(payload, info->second.model, info->second.table)
+          : DecodeUpdateBatch(payload);
+  absl::StatusOr<uint64_t> rows =
+      update.ok() ? applier_->Apply({&*update, 1}, &pos)
+                  : absl::StatusOr<uint64_t>(update.status());
+  if (rows.ok()) {
+    if (*rows == 0 && !update->keys.empty()) {
+      stale_.fetch_add(1);
+    } else {
+      applied_messages_.fetch_add(1);
+      applied_rows_.fetch_add(*rows);
+    }
+  } else if (absl::IsInvalidArgument(rows.status()) ||
+             absl::IsNotFound(rows.status())) {
+    skipped_.fetch_add(1);
+    spdlog::warn("kafka: skipping message {}/{} offset {}: {}", topic,
+                 m->partition, m->offset, std::string(rows.status().message()));
+    absl::Status s = applier_->Skip(pos);
+    if (!s.ok()) spdlog::error("kafka: {}", std::string(s.message()));
+  } else {
+    // The store failed: read the message again after a pause.
+    spdlog::error("kafka: applying {} offset {}: {}; retrying", key, m->offset,
+                  std::string(rows.status().message()));
+    rd_kafka_topic_partition_list_t* seek = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(seek, topic.c_str(), m->partition)->offset =
+        m->offset;
+    rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, seek, 1000);
+    if (error != nullptr) rd_kafka_error_destroy(error);
+    rd_kafka_topic_partition_list_destroy(seek);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return;
+  }
+  assigned_[key].next = m->offset + 1;
+}
+
+void KafkaSource::UpdateLag() {
+  uint64_t lag = 0;
+  for (const auto& [key, part] : assigned_) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_, part.topic.c_str(), part.partition,
+                                       &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;  // not fetched yet
+    }
+    const int64_t at = std::max(part.next, low);
+    if (high > at) lag += static_cast<uint64_t>(high - at);
+  }
+  lag_ = lag;
+}
+
+void KafkaSource::LogTrouble(const std::string& what) {
+  const Clock::time_point now = Clock::now();
+  if (now - last_trouble_log_ < std::chrono::seconds(5)) return;
+  last_trouble_log_ = now;
+  spdlog::warn("kafka: {} (serving goes on; retrying)", what);
+}
+
+}  // namespace
+
+absl::Status KafkaSourceOptions::Validate() const {
+  if (brokers.empty()) return absl::InvalidArgumentError("no kafka brokers");
+  if (poll_timeout_ms == 0 || metadata_refresh_ms == 0 || lag_refresh_ms == 0) {
+    return absl::InvalidArgumentError(
+        "kafka poll, metadata and lag intervals must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<UpdateSource>> NewKafkaSource(
+    const KafkaSourceOptions& options, const ModelRegistry* registry,
+    Applier* applier) {
+  absl::Status s = options.Validate();
+  if (!s.ok()) return s;
+  return std::unique_ptr<UpdateSource>(
+      new KafkaSource(options, registry, applier));
+}
+
+}  // namespace strata
