@@ -1,0 +1,270 @@
+#include "engine/batch/batcher.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "engine/store/hash_map_tier.h"
+#include "tests/unit/fault_tiers.h"
+
+namespace strata::testing {
+namespace {
+
+constexpr uint32_t kDim = 4;
+using Clock = std::chrono::system_clock;
+
+float ValueOf(int64_t key, uint32_t j) { return static_cast<float>(key * 10 + j); }
+
+std::unique_ptr<Tier> HashMapWith(int64_t first, int64_t count) {
+  auto tier = std::move(NewHashMapTier(kDim, HashMapTierOptions())).value();
+  std::vector<int64_t> keys;
+  std::vector<float> values;
+  for (int64_t k = first; k < first + count; ++k) {
+    keys.push_back(k);
+    for (uint32_t j = 0; j < kDim; ++j) values.push_back(ValueOf(k, j));
+  }
+  REQUIRE(tier->Upsert(keys, values).ok());
+  return tier;
+}
+
+std::unique_ptr<Tier> EmptyHashMap() {
+  return std::move(NewHashMapTier(kDim, HashMapTierOptions())).value();
+}
+
+// A job over one table whose keys, rows and outcome live in the job.
+class TestJob final : public LookupJob {
+ public:
+  TestJob(const TierChain* chain, std::vector<int64_t> keys,
+          std::atomic<int>* finished,
+          Clock::time_point deadline = Clock::time_point::max())
+      : keys_(std::move(keys)),
+        values_(keys_.size() * kDim),
+        deadline_(deadline),
+        finished_(finished) {
+    TableLookup t;
+    t.chain = chain;
+    t.keys = keys_;
+    t.values = absl::MakeSpan(values_);
+    tables_.push_back(std::move(t));
+  }
+  std::vector<TableLookup>& tables() override { return tables_; }
+  Clock::time_point deadline() const override { return deadline_; }
+  void Finish(absl::Status status) override {
+    // The job dies after Finish: publish a copy of the outcome.
+    *outcome_ = Outcome{status, keys_, values_, tables_[0].defaulted};
+    finished_->fetch_add(1);
+  }
+
+  struct Outcome {
+    absl::Status status;
+    std::vector<int64_t> keys;
+    std::vector<float> values;
+    std::vector<size_t> defaulted;
+  };
+  std::shared_ptr<Outcome> outcome() { return outcome_; }
+
+ private:
+  std::vector<int64_t> keys_;
+  std::vector<float> values_;
+  std::vector<TableLookup> tables_;
+  Clock::time_point deadline_;
+  std::atomic<int>* finished_;
+  std::shared_ptr<Outcome> outcome_ = std::make_shared<Outcome>();
+};
+
+void WaitFor(const std::atomic<int>& counter, int n) {
+  for (int i = 0; i < 20000 && counter.load() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(counter.load() == n);
+}
+
+bool TopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
+  std::vector<float> values(keys.size() * kDim);
+  std::vector<size_t> missing;
+  REQUIRE(chain.tiers()[0]->Lookup(keys, absl::MakeSpan(values), &missing).ok());
+  return missing.empty();
+}
+
+}  // namespace
+
+TEST_CASE("concurrent jobs with disjoint and overlapping keys each get their "
+          "own rows", "[batcher][concurrency]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMapWith(0, 1000));
+  TierChain chain(std::move(tiers), -1.0f);
+  BatcherOptions options;
+  options.workers = 2;
+  options.max_queue_delay_us = 200;
+  Batcher batcher(options);
+
+  constexpr int kThreads = 4, kJobsPerThread = 50;
+  std::atomic<int> finished{0};
+  std::vector<std::vector<std::shared_ptr<TestJob::Outcome>>> outcomes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int j = 0; j < kJobsPerThread; ++j) {
+        // Overlapping (shared hot keys 0..9), disjoint (per thread), absent.
+        std::vector<int64_t> keys = {j % 10, 100 + t * 100 + j, 5000 + t, j % 10};
+        auto job = std::make_unique<TestJob>(&chain, keys, &finished);
+        outcomes[t].push_back(job->outcome());
+        std::unique_ptr<LookupJob> base = std::move(job);
+        while (!batcher.Submit(base).ok()) std::this_thread::yield();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  WaitFor(finished, kThreads * kJobsPerThread);
+
+  for (const auto& per_thread : outcomes) {
+    for (const auto& o : per_thread) {
+      REQUIRE(o->status.ok());
+      for (size_t i = 0; i < o->keys.size(); ++i) {
+        const bool absent = o->keys[i] >= 1000;
+        for (uint32_t j = 0; j < kDim; ++j) {
+          CHECK(o->values[i * kDim + j] == (absent ? -1.0f : ValueOf(o->keys[i], j)));
+        }
+      }
+      CHECK(o->defaulted == std::vector<size_t>{2});
+    }
+  }
+  BatcherStats stats = batcher.Stats();
+  CHECK(stats.jobs == kThreads * kJobsPerThread);
+  CHECK(stats.unique_keys <= stats.keys);
+}
+
+TEST_CASE("a full queue refuses jobs with RESOURCE_EXHAUSTED",
+          "[batcher][concurrency]") {
+  auto gated = std::make_unique<GatedTier>(HashMapWith(0, 10));
+  GatedTier* gate = gated.get();
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(std::move(gated));
+  TierChain chain(std::move(tiers), 0.0f);
+  BatcherOptions options;
+  options.workers = 1;
+  options.max_queued_jobs = 3;
+  std::atomic<int> finished{0};
+  {
+    Batcher batcher(options);
+    std::unique_ptr<LookupJob> first =
+        std::make_unique<TestJob>(&chain, std::vector<int64_t>{1}, &finished);
+    REQUIRE(batcher.Submit(first).ok());
+    gate->WaitEntered();  // the only worker is now stuck in the tier
+    for (int i = 0; i < 3; ++i) {
+      std::unique_ptr<LookupJob> job =
+          std::make_unique<TestJob>(&chain, std::vector<int64_t>{2}, &finished);
+      REQUIRE(batcher.Submit(job).ok());
+    }
+    std::unique_ptr<LookupJob> extra =
+        std::make_unique<TestJob>(&chain, std::vector<int64_t>{3}, &finished);
+    absl::Status refused = batcher.Submit(extra);
+    CHECK(refused.code() == absl::StatusCode::kResourceExhausted);
+    CHECK(extra != nullptr);  // ownership stays with the caller
+    CHECK(batcher.Stats().rejected == 1);
+    gate->Open();
+  }  // the destructor finishes every queued job
+  CHECK(finished.load() == 4);
+}
+
+TEST_CASE("a job whose deadline passed is dropped before any work",
+          "[batcher]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMapWith(0, 10));
+  TierChain chain(std::move(tiers), 0.0f);
+  Batcher batcher(BatcherOptions{});
+  std::atomic<int> finished{0};
+  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 2},
+                                       &finished,
+                                       Clock::now() - std::chrono::seconds(1));
+  auto outcome = job->outcome();
+  std::unique_ptr<LookupJob> base = std::move(job);
+  REQUIRE(batcher.Submit(base).ok());
+  WaitFor(finished, 1);
+  CHECK(outcome->status.code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(chain.tiers()[0]->Stats().lookups == 0);
+}
+
+TEST_CASE("synchronous fill puts misses into tier 1 before the reply",
+          "[batcher][chain]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(EmptyHashMap());
+  tiers.push_back(HashMapWith(0, 100));
+  TierChain chain(std::move(tiers), 0.0f);
+  BatcherOptions options;
+  options.hit_rate_threshold = 2.0;  // never asynchronous
+  Batcher batcher(options);
+  std::atomic<int> finished{0};
+  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{3, 4, 500},
+                                       &finished);
+  auto outcome = job->outcome();
+  std::unique_ptr<LookupJob> base = std::move(job);
+  REQUIRE(batcher.Submit(base).ok());
+  WaitFor(finished, 1);
+  REQUIRE(outcome->status.ok());
+  CHECK(outcome->defaulted == std::vector<size_t>{2});
+  CHECK(TopHolds(chain, {3, 4}));
+}
+
+TEST_CASE("asynchronous fill returns lower-tier rows, flags only absent keys, "
+          "and fills tier 1 in the background", "[batcher][chain]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(EmptyHashMap());
+  tiers.push_back(HashMapWith(0, 100));
+  TierChain chain(std::move(tiers), 0.0f);
+  BatcherOptions options;
+  options.hit_rate_threshold = 0.0;  // always asynchronous
+  Batcher batcher(options);
+  std::atomic<int> finished{0};
+  auto job = std::make_unique<TestJob>(
+      &chain, std::vector<int64_t>{7, 700, 8}, &finished);
+  auto outcome = job->outcome();
+  std::unique_ptr<LookupJob> base = std::move(job);
+  REQUIRE(batcher.Submit(base).ok());
+  WaitFor(finished, 1);
+  REQUIRE(outcome->status.ok());
+  CHECK(outcome->defaulted == std::vector<size_t>{1});
+  CHECK(outcome->values[0] == ValueOf(7, 0));
+  CHECK(outcome->values[2 * kDim + 3] == ValueOf(8, 3));
+  bool filled = false;
+  for (int i = 0; i < 5000 && !filled; ++i) {
+    filled = TopHolds(chain, {7, 8});
+    if (!filled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(filled);
+}
+
+TEST_CASE("rows the lower tiers cannot supply within the miss budget come "
+          "back as flagged defaults, and still reach tier 1", "[batcher][chain]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMapWith(0, 10));
+  tiers.push_back(std::make_unique<SlowTier>(HashMapWith(0, 100),
+                                             std::chrono::milliseconds(300)));
+  TierChain chain(std::move(tiers), -1.0f);
+  BatcherOptions options;
+  options.hit_rate_threshold = 0.0;
+  options.miss_budget_us = 1000;
+  Batcher batcher(options);
+  std::atomic<int> finished{0};
+  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 50, 2},
+                                       &finished);
+  auto outcome = job->outcome();
+  std::unique_ptr<LookupJob> base = std::move(job);
+  REQUIRE(batcher.Submit(base).ok());
+  WaitFor(finished, 1);
+  REQUIRE(outcome->status.ok());
+  CHECK(outcome->defaulted == std::vector<size_t>{1});
+  CHECK(outcome->values[kDim] == -1.0f);
+  CHECK(outcome->values[0] == ValueOf(1, 0));
+  bool filled = false;
+  for (int i = 0; i < 5000 && !filled; ++i) {
+    filled = TopHolds(chain, {50});
+    if (!filled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(filled);
+}
+
+}  // namespace strata::testing

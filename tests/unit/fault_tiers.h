@@ -1,0 +1,75 @@
+// Tier decorators that inject faults into tests: a slow tier, and a tier
+// whose lookups wait at a gate until the test opens it.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "engine/store/tier.h"
+
+namespace strata::testing {
+
+// Forwards every call to `base`; subclasses override what they disturb.
+class TierWrapper : public Tier {
+ public:
+  explicit TierWrapper(std::unique_ptr<Tier> base) : base_(std::move(base)) {}
+  const std::string& name() const override { return base_->name(); }
+  uint32_t dim() const override { return base_->dim(); }
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    return base_->Lookup(keys, values, missing);
+  }
+  absl::Status Upsert(absl::Span<const int64_t> keys,
+                      absl::Span<const float> values) override {
+    return base_->Upsert(keys, values);
+  }
+  absl::Status Erase(absl::Span<const int64_t> keys) override {
+    return base_->Erase(keys);
+  }
+  TierStats Stats() const override { return base_->Stats(); }
+
+ protected:
+  std::unique_ptr<Tier> base_;
+};
+
+// Every lookup takes `delay` longer.
+class SlowTier final : public TierWrapper {
+ public:
+  SlowTier(std::unique_ptr<Tier> base, std::chrono::microseconds delay)
+      : TierWrapper(std::move(base)), delay_(delay) {}
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    std::this_thread::sleep_for(delay_);
+    return base_->Lookup(keys, values, missing);
+  }
+
+ private:
+  const std::chrono::microseconds delay_;
+};
+
+// Lookups announce themselves on `entered` (first one only) and then wait
+// until Open() is called.
+class GatedTier final : public TierWrapper {
+ public:
+  explicit GatedTier(std::unique_ptr<Tier> base)
+      : TierWrapper(std::move(base)), opened_(gate_.get_future().share()) {}
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    std::call_once(once_, [this] { entered_.set_value(); });
+    opened_.wait();
+    return base_->Lookup(keys, values, missing);
+  }
+  void WaitEntered() { entered_future_.wait(); }
+  void Open() { gate_.set_value(); }
+
+ private:
+  std::promise<void> gate_;
+  std::shared_future<void> opened_;
+  std::promise<void> entered_;
+  std::future<void> entered_future_ = entered_.get_future();
+  std::once_flag once_;
+};
+
+}  // namespace strata::testing
