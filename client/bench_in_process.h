@@ -34,6 +34,7 @@ struct InProcessBenchOptions {
   std::string value_dtype = "fp32";   // HashMapTierOptions::value_dtype
   uint32_t partitions = 16;           // HashMapTierOptions::partitions
   uint64_t seed = 1;              // key stream seed (thread t uses seed + t)
+  uint64_t warm_capacities = 20;  // hit-rate warm-up, in capacities of keys
   bool baselines = false;         // also measure the baselines
   bool json = false;              // print one JSON object instead of text
 };

@@ -16,10 +16,14 @@ inline uint64_t CounterIndex(uint64_t mixed, int g) {
 }  // namespace
 
 FrequencySketch::FrequencySketch(uint64_t capacity_rows) {
-  // Four counters per resident row, 64 per block.
   const uint64_t rows = std::max<uint64_t>(capacity_rows, 64);
-  blocks_ = std::bit_ceil((rows * 4 + kBlockBytes - 1) / kBlockBytes);
-  reset_period_ = 10 * rows;
+  // 16 counters (bytes) per resident row: at 4, collisions cost about 1.2
+  // points of hit rate at 10% capacity and Zipf 1.05; beyond 16, nothing.
+  blocks_ = std::bit_ceil((rows * 16 + kBlockBytes - 1) / kBlockBytes);
+  // Halve every 40 x capacity events: long enough to tell warm rows apart
+  // (10x, as in TinyLFU, loses about 0.5 points on Zipf), short enough to
+  // follow popularity that moves.
+  reset_period_ = 40 * rows;
   counters_ = std::make_unique<std::atomic<uint8_t>[]>(blocks_ * kBlockBytes);
   for (uint64_t i = 0; i < blocks_ * kBlockBytes; ++i) {
     counters_[i].store(0, std::memory_order_relaxed);

@@ -1,8 +1,8 @@
 // FrequencySketch: an approximate access counter (count-min sketch) for the
 // hash map tier's frequency-aware policies, after TinyLFU (Einziger et al.,
-// 2017). Each key maps to one 64-byte block and to one 8-bit counter in each
-// of four 16-counter groups of that block, so an increment or an estimate
-// touches one cache line. Every `reset_period` increments, all counters are
+// 2017), with 16 one-byte counters per resident row. Each key maps to one
+// 64-byte block and to one counter in each of its four 16-counter groups, so
+// an increment or an estimate touches one cache line. Every `reset_period` increments, all counters are
 // halved, so old popularity fades.
 //
 // Ownership: owns its counters.

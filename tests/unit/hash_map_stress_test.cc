@@ -44,7 +44,7 @@ std::string CheckRow(int64_t key, const float* row, uint32_t max_version) {
 }
 
 void Stress(const HashMapTierOptions& options, int64_t keys_in_use) {
-  constexpr int kWriters = 2, kReaders = 2, kBatches = 400, kBatch = 64;
+  constexpr int kWriters = 2, kReaders = 2, kBatches = 1500, kBatch = 64;
   constexpr uint32_t kMaxVersion = kWriters * kBatches;
   auto tier_or = NewHashMapTier(kDim, options);
   REQUIRE(tier_or.ok());
