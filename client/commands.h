@@ -13,6 +13,8 @@ namespace strata::cli {
 void AddGenModel(CLI::App& app);
 void AddImport(CLI::App& app);
 void AddLookup(CLI::App& app);
+void AddDevBroker(CLI::App& app);  // client/cmd_updates.cc
+void AddPublish(CLI::App& app);     // client/cmd_updates.cc
 void AddModels(CLI::App& app);
 void AddStats(CLI::App& app);
 

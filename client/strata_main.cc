@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
       "strata");
   app.require_subcommand(1);
   strata::cli::AddGenModel(app);
+  strata::cli::AddDevBroker(app);
+  strata::cli::AddPublish(app);
   strata::cli::AddImport(app);
   strata::cli::AddLookup(app);
   strata::cli::AddModels(app);

@@ -2,6 +2,10 @@
 
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/update/update_codec.h"
 
 namespace strata {
 
@@ -51,8 +55,53 @@ grpc::ServerUnaryReactor* AdminService::GetStats(
   response->set_lookup_requests(c.requests.load(std::memory_order_relaxed));
   response->set_lookup_keys(c.keys.load(std::memory_order_relaxed));
   response->set_default_rows(c.default_rows.load(std::memory_order_relaxed));
+  if (updates_ != nullptr) {
+    UpdateSidecarStats u = updates_->stats();
+    v1::UpdateStats* out = response->mutable_updates();
+    out->set_applied_messages(u.applier.applied_messages);
+    out->set_applied_rows(u.applier.applied_rows);
+    out->set_skipped_messages(u.kafka.skipped_messages +
+                              u.kafka.stale_messages);
+    out->set_lag(u.kafka.lag);
+    out->set_assigned_partitions(u.kafka.assigned_partitions);
+    out->set_kafka_enabled(u.kafka_enabled);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::PushUpdates(
+    grpc::CallbackServerContext* context, const v1::PushUpdatesRequest* request,
+    v1::PushUpdatesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (updates_ == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "updates are not enabled on this server"));
+    return reactor;
+  }
+  // The write is disk I/O: never inside the reaction.
+  std::thread([this, request, response, reactor] {
+    std::vector<DecodedUpdate> updates;
+    for (const v1::UpdateBatch& batch : request->batches()) {
+      absl::StatusOr<DecodedUpdate> u = FromUpdateBatch(batch);
+      if (!u.ok()) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     std::string(u.status().message())));
+        return;
+      }
+      updates.push_back(std::move(*u));
+    }
+    absl::StatusOr<uint64_t> rows = updates_->applier()->Apply(updates);
+    if (!rows.ok()) {
+      reactor->Finish(
+          grpc::Status(static_cast<grpc::StatusCode>(rows.status().code()),
+                       std::string(rows.status().message())));
+      return;
+    }
+    response->set_applied_rows(*rows);
+    reactor->Finish(grpc::Status::OK);
+  }).detach();
   return reactor;
 }
 

@@ -1,20 +1,24 @@
-// AdminService: strata.v1.Admin — what is loaded, and tier statistics.
-// Every method reads in-memory state only, so it answers inline.
+// AdminService: strata.v1.Admin — what is loaded, tier statistics, and
+// PushUpdates. Reads of in-memory state answer inline; PushUpdates writes
+// RocksDB, so it runs on a thread of its own and finishes from there.
 //
-// Ownership: borrows the registry and the lookup handler.
+// Ownership: borrows the registry, the lookup handler and the update sidecar
+// (nullptr: PushUpdates is UNAVAILABLE).
 // Thread safety: gRPC calls it from many threads at once.
 #pragma once
 
 #include "engine/model/model_registry.h"
 #include "server/lookup_handler.h"
+#include "server/update_sidecar.h"
 #include "strata/v1/admin.grpc.pb.h"
 
 namespace strata {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(const ModelRegistry* registry, const LookupHandler* handler)
-      : registry_(registry), handler_(handler) {}
+  AdminService(const ModelRegistry* registry, const LookupHandler* handler,
+               UpdateSidecar* updates = nullptr)
+      : registry_(registry), handler_(handler), updates_(updates) {}
 
   grpc::ServerUnaryReactor* ListModels(
       grpc::CallbackServerContext* context,
@@ -25,9 +29,15 @@ class AdminService final : public v1::Admin::CallbackService {
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
 
+  grpc::ServerUnaryReactor* PushUpdates(
+      grpc::CallbackServerContext* context,
+      const v1::PushUpdatesRequest* request,
+      v1::PushUpdatesResponse* response) override;
+
  private:
   const ModelRegistry* const registry_;
   const LookupHandler* const handler_;
+  UpdateSidecar* const updates_;
 };
 
 }  // namespace strata

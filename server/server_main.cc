@@ -23,6 +23,7 @@
 #include "server/embedding_service.h"
 #include "server/lookup_handler.h"
 #include "server/server_options.h"
+#include "server/update_sidecar.h"
 
 namespace strata {
 namespace {
@@ -78,6 +79,19 @@ int Serve(const ServerOptions& options) {
                  options.data_dir);
   }
 
+  // Online updates: the Applier always (PushUpdates), Kafka when configured.
+  UpdateSidecarOptions update_options;
+  update_options.kafka.brokers = options.kafka_brokers;
+  update_options.kafka.topic_prefix = options.kafka_topic_prefix;
+  update_options.kafka.hps_topics = options.kafka_hps_topics;
+  update_options.kafka.metadata_refresh_ms = options.kafka_metadata_refresh_ms;
+  auto updates = UpdateSidecar::Start(update_options, store->get(),
+                                      registry->get());
+  if (!updates.ok()) {
+    spdlog::error("updates: {}", std::string(updates.status().message()));
+    return 1;
+  }
+
   BatcherOptions batcher_options;
   batcher_options.workers = options.worker_threads;
   batcher_options.max_batch_keys = options.max_batch_keys;
@@ -95,7 +109,7 @@ int Serve(const ServerOptions& options) {
   auto batcher = std::make_unique<Batcher>(batcher_options);
   LookupHandler handler(registry->get(), options.max_keys_per_request);
   EmbeddingService embedding(&handler, batcher.get());
-  AdminService admin(registry->get(), &handler);
+  AdminService admin(registry->get(), &handler, updates->get());
   DiagnosticsService diagnostics(options.max_message_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -134,6 +148,8 @@ int Serve(const ServerOptions& options) {
   batcher.reset();  // finishes every queued call
   spdlog::debug("workers stopped");
   server->Wait();
+  (*updates)->Stop();
+  spdlog::debug("updates stopped");
   spdlog::info("stopped");
   return 0;
 }

@@ -42,6 +42,10 @@ absl::Status ServerOptions::Validate() const {
   if (max_message_bytes < 4096) {
     return absl::InvalidArgumentError("max_message_bytes must be >= 4096");
   }
+  if (kafka_metadata_refresh_ms == 0) {
+    return absl::InvalidArgumentError(
+        "kafka_metadata_refresh_ms must be positive");
+  }
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info",
                                                  "warn",  "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), log_level) ==

@@ -49,7 +49,15 @@ namespace strata {
   X(uint32_t, max_message_bytes, "Largest gRPC request or reply")             \
   X(uint32_t, shutdown_grace_ms,                                              \
     "On SIGTERM/SIGINT, how long in-flight calls may take to finish")         \
-  X(std::string, log_level, "trace, debug, info, warn, error or off")
+  X(std::string, log_level, "trace, debug, info, warn, error or off")       \
+  X(std::string, kafka_brokers,                                               \
+    "Kafka bootstrap servers for online updates (empty = no Kafka)")          \
+  X(std::string, kafka_topic_prefix,                                          \
+    "Update topics are <prefix><model> (protobuf strata.v1.UpdateBatch)")     \
+  X(bool, kafka_hps_topics,                                                   \
+    "Also read HugeCTR HPS topics hps_et.<model>.<table> (HCTR messages)")   \
+  X(uint32_t, kafka_metadata_refresh_ms,                                      \
+    "How often update topics and partitions are looked up again")
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:8500";
@@ -67,6 +75,10 @@ struct ServerOptions {
   uint32_t max_message_bytes = 256u << 20;
   uint32_t shutdown_grace_ms = 10000;
   std::string log_level = "info";
+  std::string kafka_brokers = "";
+  std::string kafka_topic_prefix = "strata.";
+  bool kafka_hps_topics = true;
+  uint32_t kafka_metadata_refresh_ms = 2000;
 
   [[nodiscard]] absl::Status Validate() const;
 
