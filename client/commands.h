@@ -4,6 +4,8 @@
 // one-line error that starts with "strata <command>:".
 #pragma once
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -11,12 +13,15 @@ class App;
 namespace strata::cli {
 
 void AddGenModel(CLI::App& app);
-void AddImport(CLI::App& app);
-void AddLookup(CLI::App& app);
 void AddDevBroker(CLI::App& app);  // client/cmd_updates.cc
 void AddPublish(CLI::App& app);     // client/cmd_updates.cc
+void AddImport(CLI::App& app);
+void AddLookup(CLI::App& app);
 void AddModels(CLI::App& app);
 void AddStats(CLI::App& app);
+// `in_process`: whether --in-process is on the command line (the two modes
+// take different flags).
+void AddBench(CLI::App& app, bool in_process);
 
 // Prints "strata <command>: <message>" to stderr and throws the exit code.
 [[noreturn]] void Fail(const char* command, const std::string& message,

@@ -22,8 +22,13 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& target) {
 
 StrataClient::StrataClient(const ClientOptions& options)
     : options_(options),
-      channel_(grpc::CreateChannel(options.target,
-                                   grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateCustomChannel(options.target,
+                                         grpc::InsecureChannelCredentials(),
+                                         [] {
+                                           grpc::ChannelArguments args;
+                                           args.SetMaxReceiveMessageSize(-1);
+                                           return args;
+                                         }())),
       embedding_(v1::Embedding::NewStub(channel_)),
       admin_(v1::Admin::NewStub(channel_)) {}
 

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app(
       "strata: the Strata embedding service's command-line tool.\n"
       "Offline: gen-model, import. Against a running strata-server: lookup, "
-      "models, stats.",
+      "models, stats, bench.",
       "strata");
   app.require_subcommand(1);
   strata::cli::AddGenModel(app);
@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   strata::cli::AddLookup(app);
   strata::cli::AddModels(app);
   strata::cli::AddStats(app);
+  bool in_process = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--in-process") in_process = true;
+  }
+  strata::cli::AddBench(app, in_process);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,259 @@
+#include "client/bench_remote.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "client/bench_load.h"
+#include "client/bench_redis.h"
+#include "client/bench_report.h"
+#include "client/strata_client.h"
+#include "engine/common/key_stream.h"
+#include "strata/v1/diagnostics.grpc.pb.h"
+
+namespace strata {
+namespace {
+
+using bench::BenchResult;
+using bench::LatencyLog;
+using bench::LoadOptions;
+
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
+                                                     uint32_t n) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (uint32_t i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own connection
+    args.SetInt("strata.bench.channel", static_cast<int>(i));
+    args.SetMaxReceiveMessageSize(256 << 20);
+    channels.push_back(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+  }
+  return channels;
+}
+
+// Requests of `batch` samples: one key per table per sample.
+std::vector<v1::LookupRequest> MakePool(const RemoteBenchOptions& o,
+                                        const v1::ModelInfo& model) {
+  std::vector<KeyStream> streams;
+  for (int t = 0; t < model.tables_size(); ++t) {
+    streams.emplace_back(model.tables(t).rows(), o.zipf, o.seed + t);
+  }
+  std::vector<v1::LookupRequest> pool(o.pool);
+  for (v1::LookupRequest& r : pool) {
+    r.set_model(model.name());
+    r.set_version(model.version());
+    for (int t = 0; t < model.tables_size(); ++t) {
+      v1::TableKeys* keys = r.add_tables();
+      keys->set_table(model.tables(t).name());
+      for (uint32_t s = 0; s < o.batch; ++s) keys->add_keys(streams[t].Next());
+    }
+  }
+  return pool;
+}
+
+std::chrono::system_clock::time_point Deadline(uint32_t ms) {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
+}
+
+std::string CodeName(const grpc::Status& s) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()));
+}
+
+LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
+                     const std::vector<v1::LookupRequest>& pool,
+                     uint64_t keys_per_request, double* window_s) {
+  auto channels = Channels(o.target, o.connections);
+  std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
+  for (auto& c : channels) stubs.push_back(v1::Embedding::NewStub(c));
+  struct Slot {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::LookupResponse response;
+  };
+  std::vector<Slot> slots(load.concurrency);
+  return bench::RunAsyncLoad(
+      load,
+      [&](uint32_t slot, uint64_t seq, std::function<void(const std::string&)> done) {
+        Slot& s = slots[slot];
+        s.context = std::make_unique<grpc::ClientContext>();
+        s.context->set_deadline(Deadline(o.timeout_ms));
+        const v1::LookupRequest& request = pool[(slot * 7919 + seq) % pool.size()];
+        stubs[slot % stubs.size()]->async()->Lookup(
+            s.context.get(), &request, &s.response,
+            [done](grpc::Status status) { done(CodeName(status)); });
+      },
+      keys_per_request, window_s);
+}
+
+LatencyLog RunEcho(const RemoteBenchOptions& o, const LoadOptions& load,
+                   size_t request_bytes, size_t reply_bytes, double* window_s) {
+  auto channels = Channels(o.target, o.connections);
+  std::vector<std::unique_ptr<v1::Diagnostics::Stub>> stubs;
+  for (auto& c : channels) stubs.push_back(v1::Diagnostics::NewStub(c));
+  v1::EchoRequest request;
+  request.mutable_payload()->resize(request_bytes);
+  request.set_reply_bytes(static_cast<uint32_t>(reply_bytes));
+  struct Slot {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::EchoResponse response;
+  };
+  std::vector<Slot> slots(load.concurrency);
+  return bench::RunAsyncLoad(
+      load,
+      [&](uint32_t slot, uint64_t, std::function<void(const std::string&)> done) {
+        Slot& s = slots[slot];
+        s.context = std::make_unique<grpc::ClientContext>();
+        s.context->set_deadline(Deadline(o.timeout_ms));
+        stubs[slot % stubs.size()]->async()->Echo(
+            s.context.get(), &request, &s.response,
+            [done](grpc::Status status) { done(CodeName(status)); });
+      },
+      0, window_s);
+}
+
+// Per-tier hit rate between two GetStats snapshots.
+std::map<std::string, double> HitRates(const v1::GetStatsResponse& before,
+                                       const v1::GetStatsResponse& after) {
+  std::map<std::string, double> rates;
+  for (const v1::TierStats& a : after.tiers()) {
+    uint64_t lookups = a.lookups(), hits = a.hits();
+    for (const v1::TierStats& b : before.tiers()) {
+      if (b.tier() == a.tier()) {
+        lookups -= b.lookups();
+        hits -= b.hits();
+      }
+    }
+    rates[a.tier()] = lookups ? double(hits) / lookups : 0.0;
+  }
+  return rates;
+}
+
+}  // namespace
+
+void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
+  app->add_option("--target", o->target, "strata-server host:port")
+      ->capture_default_str();
+  app->add_option("--model", o->model, "Model to read")->capture_default_str();
+  app->add_option("--batch", o->batch,
+                  "Samples per request (one key per table each)")
+      ->capture_default_str();
+  app->add_option("--concurrency", o->concurrency, "Requests in flight")
+      ->capture_default_str();
+  app->add_option("--connections", o->connections, "gRPC connections")
+      ->capture_default_str();
+  app->add_option("--duration", o->duration_s, "Measured seconds")
+      ->capture_default_str();
+  app->add_option("--warmup", o->warmup_s, "Seconds of load before measuring")
+      ->capture_default_str();
+  app->add_option("--rps", o->rps, "Open loop at this many requests/s (0 = closed loop)")
+      ->capture_default_str();
+  app->add_option("--zipf", o->zipf, "Zipf alpha of key ranks (0 = uniform)")
+      ->capture_default_str();
+  app->add_option("--seed", o->seed, "Key stream seed")->capture_default_str();
+  app->add_option("--pool", o->pool, "Distinct requests generated up front")
+      ->capture_default_str();
+  app->add_option("--timeout-ms", o->timeout_ms, "Deadline of every call")
+      ->capture_default_str();
+  app->add_option("--compare-redis", o->compare_redis,
+                  "Also load the same rows into this redis-server (host:port) "
+                  "and measure MGET of the same keys");
+  app->add_flag("--compare-echo", o->compare_echo,
+                "Also measure a bare gRPC echo of the same request/reply size");
+  app->add_flag("--json", o->json, "Print one JSON object (ghz field names)");
+}
+
+int RunRemoteBench(const RemoteBenchOptions& o) {
+  StrataClient client({o.target, o.timeout_ms});
+  auto models = client.ListModels();
+  if (!models.ok()) {
+    std::fprintf(stderr, "strata bench: %s\n",
+                 std::string(models.status().message()).c_str());
+    return 1;
+  }
+  const v1::ModelInfo* model = nullptr;
+  for (const v1::ModelInfo& m : models->models()) {
+    if (m.name() == o.model) model = &m;
+  }
+  if (model == nullptr || model->tables_size() == 0) {
+    std::fprintf(stderr, "strata bench: model \"%s\" is not served by %s\n",
+                 o.model.c_str(), o.target.c_str());
+    return 1;
+  }
+  if (o.concurrency == 0 || o.connections == 0 || o.batch == 0 || o.pool == 0) {
+    std::fprintf(stderr, "strata bench: concurrency, connections, batch and "
+                         "pool must be positive\n");
+    return 2;
+  }
+  const std::vector<v1::LookupRequest> pool = MakePool(o, *model);
+  const uint64_t keys_per_request = uint64_t{o.batch} * model->tables_size();
+  LoadOptions load{o.concurrency, o.warmup_s, o.duration_s, o.rps};
+
+  std::vector<BenchResult> results;
+  auto before = client.GetStats();
+  double window = 0;
+  LatencyLog log = RunStrata(o, load, pool, keys_per_request, &window);
+  auto after = client.GetStats();
+  results.push_back(bench::Summarize("strata", std::move(log), window));
+  std::map<std::string, double> hit_rates;
+  if (before.ok() && after.ok()) hit_rates = HitRates(*before, *after);
+
+  if (o.compare_echo) {
+    auto reply = client.Lookup(pool[0]);
+    size_t reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
+    LatencyLog echo = RunEcho(o, load, pool[0].ByteSizeLong(), reply_bytes, &window);
+    results.push_back(bench::Summarize("echo", std::move(echo), window));
+  }
+  if (!o.compare_redis.empty()) {
+    absl::Status loaded = bench::LoadRowsIntoRedis(client, *model, o.compare_redis);
+    auto redis = loaded.ok()
+                     ? bench::RunRedisMget(load, o.compare_redis, *model, pool,
+                                           keys_per_request, &window)
+                     : absl::StatusOr<LatencyLog>(loaded);
+    if (!redis.ok()) {
+      std::fprintf(stderr, "strata bench: --compare-redis: %s\n",
+                   std::string(redis.status().message()).c_str());
+      return 1;
+    }
+    results.push_back(bench::Summarize("redis", std::move(*redis), window));
+  }
+
+  nlohmann::json workload = {
+      {"target", o.target},         {"model", o.model},
+      {"tables", model->tables_size()}, {"batch", o.batch},
+      {"keys_per_request", keys_per_request}, {"concurrency", o.concurrency},
+      {"connections", o.connections}, {"duration_s", o.duration_s},
+      {"rps", o.rps},               {"zipf", o.zipf},
+      {"seed", o.seed}};
+  if (o.json) {
+    nlohmann::json out = results[0].ToJson();
+    out["workload"] = workload;
+    out["tier_hit_rates"] = hit_rates;
+    for (size_t i = 1; i < results.size(); ++i) {
+      out[results[i].name] = results[i].ToJson();
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return results[0].errors == 0 ? 0 : 1;
+  }
+  std::printf("Workload: %s\n", workload.dump().c_str());
+  for (const BenchResult& r : results) r.Print(/*with_histogram=*/r.name == "strata");
+  std::printf("\nServer tier hit rates during the run:\n");
+  for (const auto& [tier, rate] : hit_rates) {
+    std::printf("  %-10s %.2f%%\n", tier.c_str(), 100 * rate);
+  }
+  for (size_t i = 1; i < results.size(); ++i) {
+    const BenchResult& r = results[i];
+    std::printf("strata / %s: keys/s x%.2f, p50 x%.2f, p99 x%.2f\n",
+                r.name.c_str(),
+                r.keys_per_s > 0 ? results[0].keys_per_s / r.keys_per_s : 0.0,
+                r.Percentile(50) ? double(results[0].Percentile(50)) / r.Percentile(50) : 0.0,
+                r.Percentile(99) ? double(results[0].Percentile(99)) / r.Percentile(99) : 0.0);
+  }
+  return results[0].errors == 0 ? 0 : 1;
+}
+
+}  // namespace strata
