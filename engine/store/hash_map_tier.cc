@@ -53,6 +53,8 @@ namespace {
 
 enum class Policy { kFrequency, kLfu, kLru, kRandom };
 
+constexpr uint64_t kUnbounded = ~uint64_t{0};  // capacity in rows
+
 Policy ParsePolicy(const std::string& name) {
   if (name == "lfu") return Policy::kLfu;
   if (name == "lru") return Policy::kLru;
@@ -98,7 +100,7 @@ class HashMapTier final : public Tier {
       : dim_(dim),
         fp16_(options.value_dtype == "fp16"),
         policy_(ParsePolicy(options.policy)),
-        bounded_(capacity_rows != 0),
+        bounded_(capacity_rows != kUnbounded),
         samples_(options.eviction_samples),
         sample_period_(options.access_sample_period),
         partition_shift_(64 - std::countr_zero(partitions)),
@@ -110,7 +112,8 @@ class HashMapTier final : public Tier {
     for (size_t p = 0; p < partitions; ++p) {
       Shard& s = shards_[p];
       s.capacity_rows =
-          capacity_rows / partitions + (p < capacity_rows % partitions);
+          bounded_ ? capacity_rows / partitions + (p < capacity_rows % partitions)
+                   : kUnbounded;
       s.rows = std::make_unique<HashMapPartition>(value_bytes, stamps,
                                                   options.slab_bytes);
       if (sketch) s.sketch = std::make_unique<FrequencySketch>(s.capacity_rows);
@@ -228,7 +231,7 @@ class HashMapTier final : public Tier {
     // Internally synchronized; aged under mu (exclusive).
     std::unique_ptr<FrequencySketch> sketch;
     // Constant after construction.
-    uint64_t capacity_rows = 0;  // 0 = unbounded
+    uint64_t capacity_rows = kUnbounded;  // rows this partition may hold
   };
 
   // Copies the rows of order[begin, end) out of `s`, with a software
@@ -297,9 +300,8 @@ class HashMapTier final : public Tier {
     HashMapPartition& part = *s.rows;
     const uint32_t row = part.Find(key, hash);
     if (row != HashMapPartition::kNoRow) return row;
-    if (s.capacity_rows == 0 || part.size() < s.capacity_rows) {
-      return part.Insert(key, hash);
-    }
+    if (part.size() < s.capacity_rows) return part.Insert(key, hash);
+    if (s.capacity_rows == 0) return HashMapPartition::kNoRow;
     const uint32_t victim = ChooseVictim(s, hash);
     if (victim == HashMapPartition::kNoRow) return victim;
     part.EraseRow(victim);
@@ -365,14 +367,12 @@ absl::StatusOr<std::unique_ptr<Tier>> NewHashMapTier(
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   const uint64_t row_bytes =
       sizeof(int64_t) + uint64_t{dim} * (options.value_dtype == "fp16" ? 2 : 4);
-  const uint64_t capacity_rows = options.capacity_bytes / row_bytes;
-  if (options.capacity_bytes != 0 && capacity_rows == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("hash map capacity_bytes ", options.capacity_bytes,
-                     " holds no row of ", row_bytes, " bytes"));
-  }
+  // A capacity below one row is valid: such a cache holds nothing.
+  const uint64_t capacity_rows = options.capacity_bytes == 0
+                                     ? kUnbounded
+                                     : options.capacity_bytes / row_bytes;
   size_t partitions = std::bit_ceil(options.partitions);
-  if (capacity_rows != 0) {
+  if (capacity_rows != kUnbounded) {
     // Keep at least 64 rows per partition so sampled eviction has a choice.
     partitions = std::min<size_t>(
         partitions, std::bit_floor(std::max<uint64_t>(capacity_rows / 64, 1)));

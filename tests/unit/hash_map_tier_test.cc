@@ -80,10 +80,17 @@ TEST_CASE("HashMapTierOptions are checked", "[hash_map]") {
   o = {};
   o.slab_bytes = 100;
   CHECK(absl::IsInvalidArgument(o.Validate()));
-  o = {};
-  o.capacity_bytes = kRowBytes - 1;  // not even one row
-  CHECK(absl::IsInvalidArgument(NewHashMapTier(kDim, o).status()));
   CHECK(absl::IsInvalidArgument(NewHashMapTier(0, {}).status()));
+}
+
+TEST_CASE("A capacity below one row holds nothing", "[hash_map]") {
+  HashMapTierOptions o;
+  o.capacity_bytes = kRowBytes - 1;
+  auto tier = MakeTier(kDim, o);
+  for (int i = 0; i < 3; ++i) LookupAndCheck(*tier, Range(0, 10));
+  UpsertRange(*tier, 0, 10);
+  CHECK(LookupAndCheck(*tier, Range(0, 10)) == 0);
+  CHECK(tier->Stats().rows == 0);
 }
 
 TEST_CASE("A bounded hash map never holds more than its capacity",
