@@ -84,7 +84,7 @@ absl::Status KafkaSource::Start() {
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
       {"allow.auto.create.topics", "false"},
-      {"fetch.wait.max.ms", "100"},
+      {"fetch.wait.max.ms", "10"},
       {"client.id", "strata-server"},
   };
   for (const auto& [k, v] : options_.rdkafka) props[k] = v;

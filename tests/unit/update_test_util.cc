@@ -21,11 +21,11 @@ std::vector<float> Rows(int rows, uint32_t dim) {
 
 }  // namespace
 
-UpdateModel::UpdateModel(int rows, uint64_t cache_bytes) {
+UpdateModel::UpdateModel(int rows, uint64_t cache_bytes, uint32_t dim_t) {
   const std::string src = dir.path() + "/src";
   std::vector<int64_t> keys;
   for (int k = 0; k < rows; ++k) keys.push_back(k);
-  WriteHugeCtrTable(src, "t", keys, Rows(rows, kDimT));
+  WriteHugeCtrTable(src, "t", keys, Rows(rows, dim_t));
   WriteHugeCtrTable(src, "u", keys, Rows(rows, kDimU));
   store = ModelStore::Open(data_dir, {}).value();
   Check(ImportHugeCtrModel(store.get(), "m", src, {}).ok(), "import");

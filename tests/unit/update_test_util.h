@@ -30,7 +30,9 @@ struct UpdateModel {
   std::unique_ptr<ModelStore> store;
   std::unique_ptr<ModelRegistry> registry;
 
-  explicit UpdateModel(int rows = 100, uint64_t cache_bytes = 1 << 20);
+  // `dim_t` overrides table t's dim (benchmarks).
+  explicit UpdateModel(int rows = 100, uint64_t cache_bytes = 1 << 20,
+                       uint32_t dim_t = kDimT);
   // Closes and reopens the store and registry (a restart).
   void Reopen(uint64_t cache_bytes = 1 << 20);
   void Close();
