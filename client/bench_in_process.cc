@@ -1,7 +1,6 @@
 #include "client/bench_in_process.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -188,7 +187,8 @@ absl::Status FillTier(Tier& tier, uint64_t rows, uint32_t dim) {
     values.resize(n * dim);
     for (uint64_t i = 0; i < n; ++i) {
       keys[i] = static_cast<int64_t>(first + i);
-      for (uint32_t j = 0; j < dim; ++j) values[i * dim + j] = ValueOf(keys[i], j);
+      for (uint32_t j = 0; j < dim; ++j)
+        values[i * dim + j] = ValueOf(keys[i], j);
     }
     if (absl::Status s = tier.Upsert(keys, values); !s.ok()) return s;
   }
@@ -207,11 +207,13 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   if (o.rows == 0 || o.rows > (uint64_t{1} << 32) || o.dim == 0 ||
       o.batch == 0 || o.batch > kStreamKeys || o.threads == 0 ||
       o.duration_s <= 0 || o.capacity_fraction <= 0 || o.zipf < 0) {
-    return Fail("rows, dim, batch, threads, duration, capacity-fraction "
-                "must be positive (rows <= 2^32), zipf >= 0");
+    return Fail(
+        "rows, dim, batch, threads, duration, capacity-fraction "
+        "must be positive (rows <= 2^32), zipf >= 0");
   }
   const bool bounded = o.capacity_fraction < 1;
-  const uint64_t value_bytes = uint64_t{o.dim} * (o.value_dtype == "fp16" ? 2 : 4);
+  const uint64_t value_bytes =
+      uint64_t{o.dim} * (o.value_dtype == "fp16" ? 2 : 4);
   const uint64_t raw_row_bytes = 8 + uint64_t{o.dim} * 4;
   const uint64_t capacity_rows =
       bounded ? std::max<uint64_t>(1, o.capacity_fraction * o.rows) : o.rows;
@@ -250,8 +252,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   const uint64_t rss_tier = ResidentBytes() - rss_before;
 
   // Tier 1 with read-through: misses come from `backing` and fill tier 1.
-  std::vector<std::vector<float>> out(o.threads,
-                                      std::vector<float>(size_t{o.batch} * o.dim));
+  std::vector<std::vector<float>> out(
+      o.threads, std::vector<float>(size_t{o.batch} * o.dim));
   std::vector<std::vector<size_t>> missing(o.threads);
   std::vector<std::vector<int64_t>> miss_keys(o.threads);
   std::vector<std::vector<float>> miss_values(o.threads);
@@ -277,9 +279,9 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
     }
   };
   // Hit rate: one thread streams fresh (never repeated) keys through the
-  // cache: --warm-capacities x capacity to warm it, then kMeasureTimes x capacity
-  // counted. The LRU and oracle baselines replay exactly these keys. (The
-  // timed phase cycles through a fixed buffer, which a frequency policy
+  // cache: --warm-capacities x capacity to warm it, then kMeasureTimes x
+  // capacity counted. The LRU and oracle baselines replay exactly these keys.
+  // (The timed phase cycles through a fixed buffer, which a frequency policy
   // could learn; its hit rate is reported apart, as timed_hit_rate.)
   const uint64_t kWarmTimes = o.warm_capacities, kMeasureTimes = 40;
   std::vector<int64_t> hit_keys;
@@ -288,9 +290,9 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   if (bounded) {
     hit_warm = std::min<uint64_t>(kWarmTimes * capacity_rows, 1 << 26) /
                o.batch * o.batch;
-    hit_keys.resize(hit_warm + std::min<uint64_t>(kMeasureTimes * capacity_rows,
-                                                  1 << 27) /
-                                   o.batch * o.batch);
+    hit_keys.resize(hit_warm +
+                    std::min<uint64_t>(kMeasureTimes * capacity_rows, 1 << 27) /
+                        o.batch * o.batch);
     KeyStream stream(o.rows, o.zipf, o.seed + 0x5eed);
     for (int64_t& k : hit_keys) k = stream.Next();
     TierStats warm_stats;
@@ -313,14 +315,14 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
     for (uint64_t k = 0; k < o.rows; ++k) {
       for (uint32_t d = 0; d < o.dim; ++d) dense[k * o.dim + d] = ValueOf(k, d);
     }
-    subjects.emplace_back("ideal_gather", [&](uint32_t t,
-                                              absl::Span<const int64_t> keys) {
-      float* dst = out[t].data();
-      for (size_t i = 0; i < keys.size(); ++i) {
-        std::memcpy(dst + i * o.dim, &dense[keys[i] * o.dim],
-                    sizeof(float) * o.dim);
-      }
-    });
+    subjects.emplace_back(
+        "ideal_gather", [&](uint32_t t, absl::Span<const int64_t> keys) {
+          float* dst = out[t].data();
+          for (size_t i = 0; i < keys.size(); ++i) {
+            std::memcpy(dst + i * o.dim, &dense[keys[i] * o.dim],
+                        sizeof(float) * o.dim);
+          }
+        });
     // std::unordered_map of vectors, looked up and copied.
     map.reserve(o.rows);
     for (uint64_t k = 0; k < o.rows; ++k) {
@@ -328,22 +330,22 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
       row.resize(o.dim);
       for (uint32_t d = 0; d < o.dim; ++d) row[d] = ValueOf(k, d);
     }
-    subjects.emplace_back("unordered_map", [&](uint32_t t,
-                                               absl::Span<const int64_t> keys) {
-      float* dst = out[t].data();
-      for (size_t i = 0; i < keys.size(); ++i) {
-        auto it = map.find(keys[i]);
-        if (it != map.end()) {
-          std::memcpy(dst + i * o.dim, it->second.data(),
-                      sizeof(float) * o.dim);
-        }
-      }
-    });
+    subjects.emplace_back("unordered_map",
+                          [&](uint32_t t, absl::Span<const int64_t> keys) {
+                            float* dst = out[t].data();
+                            for (size_t i = 0; i < keys.size(); ++i) {
+                              auto it = map.find(keys[i]);
+                              if (it != map.end()) {
+                                std::memcpy(dst + i * o.dim, it->second.data(),
+                                            sizeof(float) * o.dim);
+                              }
+                            }
+                          });
   }
   constexpr int kRounds = 5;
   std::vector<Phase> phases(subjects.size());
-  std::vector<std::vector<size_t>> cursors(
-      subjects.size(), std::vector<size_t>(o.threads, 0));
+  std::vector<std::vector<size_t>> cursors(subjects.size(),
+                                           std::vector<size_t>(o.threads, 0));
   const TierStats before = tier->Stats();
   for (int round = 0; round < kRounds; ++round) {
     for (size_t i = 0; i < subjects.size(); ++i) {
@@ -356,19 +358,26 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   Phase& hm = phases[0];
   const double timed_hit_rate =
       double(after.hits - before.hits) / double(after.lookups - before.lookups);
-  const double bytes_per_row = after.rows ? double(after.bytes) / after.rows : 0;
+  const double bytes_per_row =
+      after.rows ? double(after.bytes) / after.rows : 0;
   const double rss_per_row =
-      bounded ? 0 : double(rss_tier) / double(std::max<uint64_t>(after.rows, 1));
+      bounded ? 0
+              : double(rss_tier) / double(std::max<uint64_t>(after.rows, 1));
 
   nlohmann::json j;
-  j["workload"] = {{"tier", o.tier},         {"rows", o.rows},
-                   {"dim", o.dim},           {"batch", o.batch},
-                   {"zipf", o.zipf},         {"threads", o.threads},
+  j["workload"] = {{"tier", o.tier},
+                   {"rows", o.rows},
+                   {"dim", o.dim},
+                   {"batch", o.batch},
+                   {"zipf", o.zipf},
+                   {"threads", o.threads},
                    {"duration_s", o.duration_s},
                    {"capacity_fraction", o.capacity_fraction},
                    {"capacity_rows", capacity_rows},
-                   {"policy", o.policy},     {"value_dtype", o.value_dtype},
-                   {"partitions", o.partitions}, {"seed", o.seed}};
+                   {"policy", o.policy},
+                   {"value_dtype", o.value_dtype},
+                   {"partitions", o.partitions},
+                   {"seed", o.seed}};
   j["keys_per_s"] = hm.keys_per_s();
   j["p50_us"] = hm.Percentile_us(0.50);
   j["p99_us"] = hm.Percentile_us(0.99);
@@ -406,8 +415,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
       "%s: %.3f M keys/s  p50 %.1f us  p99 %.1f us  hit rate %.4f  "
       "(timed phase %.4f)  bytes/row %.1f (raw %lu, %.3fx; rss %.1f)\n",
       o.tier.c_str(), hm.keys_per_s() / 1e6, j["p50_us"].get<double>(),
-      j["p99_us"].get<double>(), hit_rate, timed_hit_rate,
-      bytes_per_row, raw_row_bytes, bytes_per_row / raw_row_bytes, rss_per_row);
+      j["p99_us"].get<double>(), hit_rate, timed_hit_rate, bytes_per_row,
+      raw_row_bytes, bytes_per_row / raw_row_bytes, rss_per_row);
   if (o.baselines) {
     const nlohmann::json& b = j["baselines"];
     const double gather = b["ideal_gather_keys_per_s"];

@@ -22,21 +22,21 @@ class App;
 namespace strata {
 
 struct InProcessBenchOptions {
-  std::string tier = "hash_map";  // the tier under test; only "hash_map" now
-  uint64_t rows = 1000000;        // keys 0..rows-1
-  uint32_t dim = 128;             // floats per row
-  uint32_t batch = 1024;          // keys per lookup
-  double zipf = 1.05;             // Zipf alpha of key ranks; 0 = uniform
-  uint32_t threads = 1;           // threads doing lookups
-  double duration_s = 3;          // seconds per measured phase
-  double capacity_fraction = 1;   // tier-1 capacity as a fraction of rows
-  std::string policy = "frequency";   // HashMapTierOptions::policy
-  std::string value_dtype = "fp32";   // HashMapTierOptions::value_dtype
-  uint32_t partitions = 16;           // HashMapTierOptions::partitions
-  uint64_t seed = 1;              // key stream seed (thread t uses seed + t)
-  uint64_t warm_capacities = 20;  // hit-rate warm-up, in capacities of keys
-  bool baselines = false;         // also measure the baselines
-  bool json = false;              // print one JSON object instead of text
+  std::string tier = "hash_map";     // the tier under test; only "hash_map" now
+  uint64_t rows = 1000000;           // keys 0..rows-1
+  uint32_t dim = 128;                // floats per row
+  uint32_t batch = 1024;             // keys per lookup
+  double zipf = 1.05;                // Zipf alpha of key ranks; 0 = uniform
+  uint32_t threads = 1;              // threads doing lookups
+  double duration_s = 3;             // seconds per measured phase
+  double capacity_fraction = 1;      // tier-1 capacity as a fraction of rows
+  std::string policy = "frequency";  // HashMapTierOptions::policy
+  std::string value_dtype = "fp32";  // HashMapTierOptions::value_dtype
+  uint32_t partitions = 16;          // HashMapTierOptions::partitions
+  uint64_t seed = 1;                 // key stream seed (thread t uses seed + t)
+  uint64_t warm_capacities = 20;     // hit-rate warm-up, in capacities of keys
+  bool baselines = false;            // also measure the baselines
+  bool json = false;                 // print one JSON object instead of text
 };
 
 // Registers the flags above on `app` (usually the `bench` subcommand).

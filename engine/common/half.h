@@ -25,7 +25,7 @@ constexpr uint16_t FloatToHalf(float value) {
     return sign | (abs > 0x7f800000u ? 0x7e00u : 0x7c00u);
   }
   if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds past 65504
-  if (abs >= 0x38800000u) {                        // normal half
+  if (abs >= 0x38800000u) {                       // normal half
     const uint32_t rounded =
         abs + 0x0fffu + ((abs >> 13) & 1u);  // nearest, ties to even
     return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
@@ -67,8 +67,8 @@ __attribute__((target("avx,f16c"))) inline void FloatsToHalvesF16c(
     const float* in, size_t n, uint16_t* out) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i),
-                                      _MM_FROUND_TO_NEAREST_INT);
+    const __m128i h =
+        _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
   }
   for (; i < n; ++i) out[i] = FloatToHalf(in[i]);
@@ -78,16 +78,15 @@ __attribute__((target("avx,f16c"))) inline void HalvesToFloatsF16c(
     const uint16_t* in, size_t n, float* out) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m128i h =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
     _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
   }
   for (; i < n; ++i) out[i] = HalfToFloat(in[i]);
 }
 
 inline bool HasF16c() {
-  static const bool has = __builtin_cpu_supports("f16c") &&
-                          __builtin_cpu_supports("avx");
+  static const bool has =
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
   return has;
 }
 #endif

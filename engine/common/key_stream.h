@@ -46,10 +46,10 @@ class KeyStream {
   // Constant after construction.
   uint64_t rows_;
   double alpha_;
-  int half_bits_;       // the bijection works on 2 * half_bits_ bits
-  double h_x1_ = 0;     // HIntegral(1.5) - 1
-  double h_n_ = 0;      // HIntegral(rows + 0.5)
-  double s_ = 0;        // acceptance shortcut of the sampler
+  int half_bits_;    // the bijection works on 2 * half_bits_ bits
+  double h_x1_ = 0;  // HIntegral(1.5) - 1
+  double h_n_ = 0;   // HIntegral(rows + 0.5)
+  double s_ = 0;     // acceptance shortcut of the sampler
 
   uint64_t state_;  // SplitMix64 counter
 };

@@ -1,12 +1,12 @@
 #include "engine/store/hash_map_partition.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstdlib>
 #include <new>
-
-#include <sys/mman.h>
 
 namespace strata {
 namespace {
@@ -27,7 +27,8 @@ HashMapPartition::HashMapPartition(uint32_t value_bytes, bool with_stamp,
       stride_((values_offset_ + value_bytes + 3) / 4 * 4),
       mask_(kInitialSlots - 1),
       slots_(kInitialSlots, Slot{0, kNoRow}) {
-  slab_rows_ = static_cast<uint32_t>(std::max<uint64_t>(slab_bytes / stride_, 1));
+  slab_rows_ =
+      static_cast<uint32_t>(std::max<uint64_t>(slab_bytes / stride_, 1));
   slab_bytes_ = uint64_t{slab_rows_} * stride_;
   slab_div_ = ~uint64_t{0} / slab_rows_ + 1;
 }

@@ -32,8 +32,7 @@ FrequencySketch::FrequencySketch(uint64_t capacity_rows) {
 
 void FrequencySketch::Increment(uint64_t hash) {
   const uint64_t mixed = Mix64(hash);
-  std::atomic<uint8_t>* block =
-      const_cast<std::atomic<uint8_t>*>(Block(mixed));
+  std::atomic<uint8_t>* block = const_cast<std::atomic<uint8_t>*>(Block(mixed));
   // Conservative update: raise only the smallest counters.
   uint8_t c[4];
   uint8_t low = 255;

@@ -2,8 +2,8 @@
 // hash map tier's frequency-aware policies, after TinyLFU (Einziger et al.,
 // 2017), with 16 one-byte counters per resident row. Each key maps to one
 // 64-byte block and to one counter in each of its four 16-counter groups, so
-// an increment or an estimate touches one cache line. Every `reset_period` increments, all counters are
-// halved, so old popularity fades.
+// an increment or an estimate touches one cache line. Every `reset_period`
+// increments, all counters are halved, so old popularity fades.
 //
 // Ownership: owns its counters.
 // Thread safety: Increment() and Estimate() may run concurrently with each
@@ -45,8 +45,8 @@ class FrequencySketch {
   }
 
   // Constant after construction.
-  uint64_t blocks_;       // a power of two
-  uint64_t reset_period_; // events between agings
+  uint64_t blocks_;                                   // a power of two
+  uint64_t reset_period_;                             // events between agings
   std::unique_ptr<std::atomic<uint8_t>[]> counters_;  // (blocks_, 64)
 
   std::atomic<uint64_t> events_{0};

@@ -24,23 +24,23 @@ absl::Status HashMapTierOptions::Validate() const {
   if (policy != "frequency" && policy != "lfu" && policy != "lru" &&
       policy != "random") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "hash map policy must be frequency, lfu, lru or random, got \"",
-        policy, "\""));
-  }
-  if (value_dtype != "fp32" && value_dtype != "fp16") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "hash map value_dtype must be fp32 or fp16, got \"", value_dtype,
+        "hash map policy must be frequency, lfu, lru or random, got \"", policy,
         "\""));
   }
+  if (value_dtype != "fp32" && value_dtype != "fp16") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hash map value_dtype must be fp32 or fp16, got \"",
+                     value_dtype, "\""));
+  }
   if (eviction_samples == 0 || eviction_samples > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "hash map eviction_samples must be in [1, 64], got ",
-        eviction_samples));
+    return absl::InvalidArgumentError(
+        absl::StrCat("hash map eviction_samples must be in [1, 64], got ",
+                     eviction_samples));
   }
   if (access_sample_period == 0 || access_sample_period > 1024) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "hash map access_sample_period must be in [1, 1024], got ",
-        access_sample_period));
+    return absl::InvalidArgumentError(
+        absl::StrCat("hash map access_sample_period must be in [1, 1024], got ",
+                     access_sample_period));
   }
   if (slab_bytes < 4096 || slab_bytes > (uint64_t{1} << 30)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -107,13 +107,13 @@ class HashMapTier final : public Tier {
         shards_(partitions) {
     const uint32_t value_bytes = dim * (fp16_ ? 2 : 4);
     const bool stamps = bounded_ && policy_ == Policy::kLru;
-    const bool sketch = bounded_ && (policy_ == Policy::kFrequency ||
-                                     policy_ == Policy::kLfu);
+    const bool sketch =
+        bounded_ && (policy_ == Policy::kFrequency || policy_ == Policy::kLfu);
     for (size_t p = 0; p < partitions; ++p) {
       Shard& s = shards_[p];
-      s.capacity_rows =
-          bounded_ ? capacity_rows / partitions + (p < capacity_rows % partitions)
-                   : kUnbounded;
+      s.capacity_rows = bounded_ ? capacity_rows / partitions +
+                                       (p < capacity_rows % partitions)
+                                 : kUnbounded;
       s.rows = std::make_unique<HashMapPartition>(value_bytes, stamps,
                                                   options.slab_bytes);
       if (sketch) s.sketch = std::make_unique<FrequencySketch>(s.capacity_rows);
@@ -127,10 +127,9 @@ class HashMapTier final : public Tier {
   absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
                       std::vector<size_t>* missing) override {
     if (values.size() != keys.size() * dim_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("lookup of ", keys.size(), " keys at dim ", dim_,
-                       " needs ", keys.size() * dim_, " values, got ",
-                       values.size()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "lookup of ", keys.size(), " keys at dim ", dim_, " needs ",
+          keys.size() * dim_, " values, got ", values.size()));
     }
     const uint64_t before =
         lookups_.fetch_add(keys.size(), std::memory_order_relaxed);
@@ -166,13 +165,13 @@ class HashMapTier final : public Tier {
   absl::Status Upsert(absl::Span<const int64_t> keys,
                       absl::Span<const float> values) override {
     if (values.size() != keys.size() * dim_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("upsert of ", keys.size(), " keys at dim ", dim_,
-                       " needs ", keys.size() * dim_, " values, got ",
-                       values.size()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "upsert of ", keys.size(), " keys at dim ", dim_, " needs ",
+          keys.size() * dim_, " values, got ", values.size()));
     }
-    const uint32_t epoch = static_cast<uint32_t>(
-        lookups_.load(std::memory_order_relaxed) >> 10) + 1;
+    const uint32_t epoch =
+        static_cast<uint32_t>(lookups_.load(std::memory_order_relaxed) >> 10) +
+        1;
     Grouping& g = GroupKeys(keys, partition_shift_, shards_.size());
     for (size_t p = 0; p < shards_.size(); ++p) {
       const uint32_t begin = g.offsets[p], end = g.offsets[p + 1];
@@ -377,8 +376,7 @@ absl::StatusOr<std::unique_ptr<Tier>> NewHashMapTier(
     partitions = std::min<size_t>(
         partitions, std::bit_floor(std::max<uint64_t>(capacity_rows / 64, 1)));
   }
-  return std::make_unique<HashMapTier>(dim, options, capacity_rows,
-                                       partitions);
+  return std::make_unique<HashMapTier>(dim, options, capacity_rows, partitions);
 }
 
 }  // namespace strata

@@ -32,8 +32,8 @@ namespace strata {
 struct HashMapTierOptions {
   // Upper bound on row bytes held, counting per row the 8-byte key plus the
   // stored values (4 or 2 bytes per float); 0 means unbounded, and a bound
-  // below one row holds nothing. Inserting past it evicts. The index adds about 10-20 bytes per row on top (Stats().bytes
-  // reports everything allocated).
+  // below one row holds nothing. Inserting past it evicts. The index adds about
+  // 10-20 bytes per row on top (Stats().bytes reports everything allocated).
   uint64_t capacity_bytes = 0;
   // Number of independently locked partitions (rounded up to a power of two;
   // a small bounded tier uses fewer, so each keeps at least 64 rows).

@@ -3,9 +3,8 @@
 // reader can tell a torn row (parts of two versions) or another key's row
 // from a good one without knowing what was written when. Runs under
 // ThreadSanitizer in CI (tag [concurrency]).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -61,8 +60,8 @@ void Stress(const HashMapTierOptions& options, int64_t keys_in_use) {
         const uint32_t version =
             static_cast<uint32_t>(b * kWriters + w) % (kMaxVersion + 1);
         for (int i = 0; i < kBatch; ++i) {
-          keys[i] = static_cast<int64_t>(Mix64(version * kBatch + i) %
-                                         keys_in_use);
+          keys[i] =
+              static_cast<int64_t>(Mix64(version * kBatch + i) % keys_in_use);
           WriteRow(keys[i], version, &values[i * kDim]);
         }
         if (!tier.Upsert(keys, values).ok()) failed = true;
@@ -77,8 +76,8 @@ void Stress(const HashMapTierOptions& options, int64_t keys_in_use) {
       std::vector<size_t> missing;
       for (int b = 0; b < kBatches * 2; ++b) {
         for (int i = 0; i < kBatch; ++i) {
-          keys[i] = static_cast<int64_t>(Mix64(~uint64_t(r) * 977 + b * kBatch +
-                                               i) % keys_in_use);
+          keys[i] = static_cast<int64_t>(
+              Mix64(~uint64_t(r) * 977 + b * kBatch + i) % keys_in_use);
         }
         missing.clear();
         if (!tier.Lookup(keys, absl::MakeSpan(values), &missing).ok()) {
@@ -103,9 +102,8 @@ void Stress(const HashMapTierOptions& options, int64_t keys_in_use) {
   CHECK(bad == 0);
   CHECK(found > 0);
   if (options.capacity_bytes != 0) {
-    CHECK(tier.Stats().rows * (8 + kDim * (options.value_dtype == "fp16"
-                                               ? 2
-                                               : 4)) <=
+    CHECK(tier.Stats().rows *
+              (8 + kDim * (options.value_dtype == "fp16" ? 2 : 4)) <=
           options.capacity_bytes);
   }
 }

@@ -1,7 +1,8 @@
 // HashMapTier beyond the shared Tier contract: option checks, the capacity
 // bound under every policy, what each policy keeps, fp16 error, memory.
-#include <catch2/catch.hpp>
+#include "engine/store/hash_map_tier.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -11,7 +12,6 @@
 #include "engine/common/half.h"
 #include "engine/common/key_stream.h"
 #include "engine/common/random.h"
-#include "engine/store/hash_map_tier.h"
 
 namespace strata {
 namespace {

@@ -1,12 +1,11 @@
 // KeyStream: determinism, range, the rank-to-key bijection and the Zipf
 // shape of the ranks it draws.
-#include <catch2/catch.hpp>
+#include "engine/common/key_stream.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <vector>
-
-#include "engine/common/key_stream.h"
 
 namespace strata {
 namespace {
@@ -35,8 +34,7 @@ TEST_CASE("KeyStream keys stay in [0, rows)", "[key_stream]") {
   }
 }
 
-TEST_CASE("KeyOfRank is a bijection that scatters hot ranks",
-          "[key_stream]") {
+TEST_CASE("KeyOfRank is a bijection that scatters hot ranks", "[key_stream]") {
   for (uint64_t rows : {1ull, 5ull, 1000ull, 4096ull, 100003ull}) {
     KeyStream s(rows, 1.05, 1);
     std::vector<bool> seen(rows, false);
