@@ -141,6 +141,8 @@ void AddDevBroker(CLI::App& app) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     char err[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    // This handle only hosts the cluster: no "no bootstrap.servers" warning.
+    rd_kafka_conf_set(conf, "log_level", "4", err, sizeof(err));
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (rk == nullptr) Fail("dev-broker", err);
     rd_kafka_mock_cluster_t* cluster =
