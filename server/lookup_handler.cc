@@ -28,7 +28,7 @@ absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
   if (request.tables_size() == 0) {
     return absl::InvalidArgumentError("request lists no tables");
   }
-  absl::flat_hash_set<std::string> seen;
+  absl::flat_hash_set<absl::string_view> seen;
   uint64_t keys = 0;
   for (const v1::TableKeys& t : request.tables()) {
     if (!seen.insert(t.table()).second) {

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "engine/batch/key_deduper.h"
 
 namespace strata {
 namespace {
@@ -25,6 +26,15 @@ struct ChainGroup {
 };
 
 }  // namespace
+
+struct Batcher::Scratch {
+  std::vector<int64_t> unique;
+  std::vector<uint32_t> slot;  // per key of a group, its index in `unique`
+  std::vector<float> rows;     // grows only
+  std::vector<size_t> defaulted;
+  std::vector<char> is_default;
+  KeyDeduper index;
+};
 
 absl::Status BatcherOptions::Validate() const {
   if (max_batch_keys == 0) {
@@ -84,10 +94,11 @@ BatcherStats Batcher::Stats() const {
 }
 
 void Batcher::Run() {
+  Scratch scratch;
   for (;;) {
     std::vector<std::unique_ptr<LookupJob>> batch = NextBatch();
     if (batch.empty()) return;
-    Execute(batch);
+    Execute(batch, scratch);
   }
 }
 
@@ -125,7 +136,8 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
   return batch;
 }
 
-void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
+void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
+                      Scratch& scratch) {
   const auto now = Clock::now();
   std::vector<absl::Status> status(batch.size());
   uint64_t expired = 0, total_keys = 0, unique_total = 0;
@@ -158,29 +170,26 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
   chain_options.miss_budget_us = budget_us;
   chain_options.background = &fill_pool_;
 
-  std::vector<int64_t> unique;
-  std::vector<uint32_t> slot;  // per key of the group, its index in `unique`
-  std::vector<float> rows;
-  std::vector<size_t> defaulted;
-  std::vector<char> is_default;
-  absl::flat_hash_map<int64_t, uint32_t> index;
+  auto& [unique, slot, rows, defaulted, is_default, index] = scratch;
   for (ChainGroup& g : groups) {
     const uint32_t dim = g.chain->dim();
     unique.clear();
     slot.clear();
-    index.clear();
+    size_t group_keys = 0;
+    for (auto& [j, t] : g.parts) group_keys += t->keys.size();
+    index.Reset(group_keys);
     for (auto& [j, t] : g.parts) {
       for (int64_t key : t->keys) {
-        auto [it, inserted] =
-            index.try_emplace(key, static_cast<uint32_t>(unique.size()));
+        bool inserted;
+        slot.push_back(index.Insert(key, &inserted));
         if (inserted) unique.push_back(key);
-        slot.push_back(it->second);
       }
     }
-    rows.resize(unique.size() * dim);
+    if (rows.size() < unique.size() * dim) rows.resize(unique.size() * dim);
     defaulted.clear();
-    absl::Status s = g.chain->Lookup(unique, absl::MakeSpan(rows), &defaulted,
-                                     chain_options);
+    absl::Status s = g.chain->Lookup(
+        unique, absl::MakeSpan(rows.data(), unique.size() * dim), &defaulted,
+        chain_options);
     if (!s.ok()) {
       for (auto& [j, t] : g.parts) status[j].Update(s);
       continue;

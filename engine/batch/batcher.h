@@ -73,10 +73,14 @@ class Batcher {
   BatcherStats Stats() const;
 
  private:
+  // Buffers one worker reuses from batch to batch (no allocation, and no
+  // zero-filling of rows, once they have grown to the working size).
+  struct Scratch;
+
   void Run();
   // Takes the next batch; empty when stopping and drained.
   std::vector<std::unique_ptr<LookupJob>> NextBatch();
-  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch);
+  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch, Scratch& scratch);
 
   // Constant after construction.
   const BatcherOptions options_;

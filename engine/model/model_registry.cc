@@ -74,7 +74,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
 
 std::shared_ptr<const Model> ModelRegistry::Find(const std::string& name,
                                                  uint64_t version) const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = serving_.find(name);
   if (it == serving_.end()) return nullptr;
   if (version != 0 && it->second->version() != version) return nullptr;
