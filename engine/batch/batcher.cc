@@ -7,7 +7,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "engine/batch/key_deduper.h"
 
 namespace strata {
 namespace {
@@ -26,15 +25,6 @@ struct ChainGroup {
 };
 
 }  // namespace
-
-struct Batcher::Scratch {
-  std::vector<int64_t> unique;
-  std::vector<uint32_t> slot;  // per key of a group, its index in `unique`
-  std::vector<float> rows;     // grows only
-  std::vector<size_t> defaulted;
-  std::vector<char> is_default;
-  KeyDeduper index;
-};
 
 absl::Status BatcherOptions::Validate() const {
   if (max_batch_keys == 0) {
@@ -94,11 +84,10 @@ BatcherStats Batcher::Stats() const {
 }
 
 void Batcher::Run() {
-  Scratch scratch;
   for (;;) {
     std::vector<std::unique_ptr<LookupJob>> batch = NextBatch();
     if (batch.empty()) return;
-    Execute(batch, scratch);
+    Execute(batch);
   }
 }
 
@@ -136,11 +125,10 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
   return batch;
 }
 
-void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
-                      Scratch& scratch) {
+void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
   const auto now = Clock::now();
   std::vector<absl::Status> status(batch.size());
-  uint64_t expired = 0, total_keys = 0, unique_total = 0;
+  uint64_t expired = 0, total_keys = 0;
 
   // Group every live table lookup by chain.
   std::vector<ChainGroup> groups;
@@ -170,41 +158,16 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
   chain_options.miss_budget_us = budget_us;
   chain_options.background = &fill_pool_;
 
-  auto& [unique, slot, rows, defaulted, is_default, index] = scratch;
+  std::vector<ChainPart> parts;
   for (ChainGroup& g : groups) {
-    const uint32_t dim = g.chain->dim();
-    unique.clear();
-    slot.clear();
-    size_t group_keys = 0;
-    for (auto& [j, t] : g.parts) group_keys += t->keys.size();
-    index.Reset(group_keys);
-    for (auto& [j, t] : g.parts) {
-      for (int64_t key : t->keys) {
-        bool inserted;
-        slot.push_back(index.Insert(key, &inserted));
-        if (inserted) unique.push_back(key);
-      }
-    }
-    if (rows.size() < unique.size() * dim) rows.resize(unique.size() * dim);
-    defaulted.clear();
-    absl::Status s = g.chain->Lookup(
-        unique, absl::MakeSpan(rows.data(), unique.size() * dim), &defaulted,
-        chain_options);
-    if (!s.ok()) {
-      for (auto& [j, t] : g.parts) status[j].Update(s);
-      continue;
-    }
-    unique_total += unique.size();
-    is_default.assign(unique.size(), 0);
-    for (size_t u : defaulted) is_default[u] = 1;
-    size_t k = 0;
+    parts.clear();
     for (auto& [j, t] : g.parts) {
       t->defaulted.clear();
-      for (size_t i = 0; i < t->keys.size(); ++i, ++k) {
-        std::memcpy(&t->values[i * dim], &rows[size_t{slot[k]} * dim],
-                    dim * sizeof(float));
-        if (is_default[slot[k]]) t->defaulted.push_back(i);
-      }
+      parts.push_back(ChainPart{t->keys, t->values, &t->defaulted});
+    }
+    absl::Status s = g.chain->LookupParts(absl::MakeSpan(parts), chain_options);
+    if (!s.ok()) {
+      for (auto& [j, t] : g.parts) status[j].Update(s);
     }
   }
 
@@ -216,7 +179,6 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
   ++stats_.batches;
   stats_.jobs += batch.size();
   stats_.keys += total_keys;
-  stats_.unique_keys += unique_total;
   stats_.expired += expired;
 }
 

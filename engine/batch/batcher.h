@@ -5,9 +5,11 @@
 // (RESOURCE_EXHAUSTED). A worker takes every queued job up to
 // `max_batch_keys` keys, waiting up to `max_queue_delay_us` for more when the
 // batch is short, drops jobs whose deadline has passed (DEADLINE_EXCEEDED,
-// before any work), then reads each table once for the whole batch: keys are
-// deduplicated across jobs, looked up through the table's chain in one call,
-// and scattered back to every job, which is then finished.
+// before any work), then reads each table once for the whole batch with one
+// TierChain::LookupParts call over every job that asks it: tier 1 reads
+// straight into each job's rows, and the keys tier 1 misses are deduplicated
+// across the batch, so each is read from the lower tiers once. Then every
+// job is finished.
 //
 // Ownership: owns queued jobs and its threads; borrows the fill pool.
 // Thread safety: Submit is safe from any thread. The destructor stops
@@ -53,7 +55,6 @@ struct BatcherStats {
   uint64_t batches = 0;
   uint64_t jobs = 0;
   uint64_t keys = 0;
-  uint64_t unique_keys = 0;
   uint64_t rejected = 0;  // queue full
   uint64_t expired = 0;   // deadline passed while queued
 };
@@ -73,14 +74,10 @@ class Batcher {
   BatcherStats Stats() const;
 
  private:
-  // Buffers one worker reuses from batch to batch (no allocation, and no
-  // zero-filling of rows, once they have grown to the working size).
-  struct Scratch;
-
   void Run();
   // Takes the next batch; empty when stopping and drained.
   std::vector<std::unique_ptr<LookupJob>> NextBatch();
-  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch, Scratch& scratch);
+  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch);
 
   // Constant after construction.
   const BatcherOptions options_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/batch/worker_pool.h"
+#include "engine/common/key_deduper.h"
 #include "engine/common/status_macros.h"
 
 namespace strata {
@@ -105,32 +106,59 @@ absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
                                absl::Span<float> values,
                                std::vector<size_t>* defaulted,
                                const ChainLookupOptions& options) const {
+  ChainPart part{keys, values, defaulted};
+  return LookupParts(absl::MakeSpan(&part, 1), options);
+}
+
+absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
+                                    const ChainLookupOptions& options) const {
   const uint32_t d = dim();
-  std::vector<size_t> pending;
-  STRATA_RETURN_IF_ERROR(tiers_[0]->Lookup(keys, values, &pending));
+  // Tier 1 reads straight into each part's rows; what it misses is pending.
+  struct Pending {
+    uint32_t part;
+    uint32_t unique;  // index into read->keys
+    size_t pos;
+  };
+  std::vector<Pending> pending;
+  std::vector<size_t> missing;
+  size_t asked = 0;
+  for (uint32_t p = 0; p < parts.size(); ++p) {
+    missing.clear();
+    STRATA_RETURN_IF_ERROR(
+        tiers_[0]->Lookup(parts[p].keys, parts[p].values, &missing));
+    for (size_t pos : missing) pending.push_back(Pending{p, 0, pos});
+    asked += parts[p].keys.size();
+  }
   if (pending.empty()) return absl::OkStatus();
 
-  auto fill_defaults = [&](const std::vector<size_t>& positions) {
-    for (size_t pos : positions) {
-      std::fill(&values[pos * d], &values[pos * d] + d, default_value_);
-      defaulted->push_back(pos);
-    }
+  auto fill_default = [&](const Pending& m) {
+    float* row = &parts[m.part].values[m.pos * d];
+    std::fill(row, row + d, default_value_);
+    parts[m.part].defaulted->push_back(m.pos);
   };
   if (tiers_.size() == 1) {
-    fill_defaults(pending);
+    for (const Pending& m : pending) fill_default(m);
     return absl::OkStatus();
   }
 
+  // Each missing key is read from below once, however many parts asked it.
+  auto read = std::make_shared<BackgroundRead>();
+  {
+    thread_local KeyDeduper dedup;
+    dedup.Reset(pending.size());
+    for (Pending& m : pending) {
+      const int64_t key = parts[m.part].keys[m.pos];
+      bool inserted;
+      m.unique = dedup.Insert(key, &inserted);
+      if (inserted) read->keys.push_back(key);
+    }
+  }
+  read->values.resize(read->keys.size() * d);
+
   const double hit_rate =
-      1.0 - static_cast<double>(pending.size()) / static_cast<double>(keys.size());
+      1.0 - static_cast<double>(pending.size()) / static_cast<double>(asked);
   const bool async =
       options.background != nullptr && hit_rate >= options.hit_rate_threshold;
-
-  auto read = std::make_shared<BackgroundRead>();
-  read->keys.resize(pending.size());
-  for (size_t i = 0; i < pending.size(); ++i) read->keys[i] = keys[pending[i]];
-  read->values.resize(pending.size() * d);
-
   if (async && options.miss_budget_us > 0) {
     // Read below on the pool; wait at most the budget for it.
     auto task = [this, read] {
@@ -147,7 +175,7 @@ absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
     if (!read->cv.wait_for(lock, std::chrono::microseconds(options.miss_budget_us),
                            [&read] { return read->done; })) {
       lock.unlock();
-      fill_defaults(pending);  // the late read still fills tier 1
+      for (const Pending& m : pending) fill_default(m);  // still fills tier 1
       return absl::OkStatus();
     }
     STRATA_RETURN_IF_ERROR(read->status);
@@ -165,18 +193,16 @@ absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
   }
 
   // Scatter what the lower tiers found; default the rest.
-  std::vector<size_t> missing_positions;
-  size_t m = 0;
-  for (size_t i = 0; i < pending.size(); ++i) {
-    if (m < read->missing.size() && read->missing[m] == i) {
-      missing_positions.push_back(pending[i]);
-      ++m;
+  std::vector<char> absent(read->keys.size(), 0);
+  for (size_t u : read->missing) absent[u] = 1;
+  for (const Pending& m : pending) {
+    if (absent[m.unique]) {
+      fill_default(m);
       continue;
     }
-    std::copy(&read->values[i * d], &read->values[i * d] + d,
-              &values[pending[i] * d]);
+    const float* row = &read->values[size_t{m.unique} * d];
+    std::copy(row, row + d, &parts[m.part].values[m.pos * d]);
   }
-  fill_defaults(missing_positions);
   return absl::OkStatus();
 }
 

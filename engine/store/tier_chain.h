@@ -3,6 +3,9 @@
 // above it missed, and fills rows found below back into the tiers above.
 // Keys that no tier holds get the table's default row and are reported.
 //
+// A lookup of several callers' keys (LookupParts) reads tier 1 straight into
+// each caller's rows and reads every key tier 1 missed from below only once.
+//
 // Filling tier 1 after a miss (HPS's hit_rate_threshold), per batch:
 // - tier-1 hit rate below the threshold: synchronous; misses are read from
 //   the lower tiers and inserted into tier 1 before Lookup returns.
@@ -39,6 +42,13 @@ struct ChainLookupOptions {
   WorkerPool* background = nullptr;
 };
 
+// One caller's share of a multi-part lookup (see LookupParts).
+struct ChainPart {
+  absl::Span<const int64_t> keys;  // (n)
+  absl::Span<float> values;        // (n, dim)
+  std::vector<size_t>* defaulted;  // positions of default rows, ascending
+};
+
 class TierChain {
  public:
   // `tiers` must be non-empty and share one dim.
@@ -55,6 +65,13 @@ class TierChain {
                                     absl::Span<float> values,  // (n, dim)
                                     std::vector<size_t>* defaulted,
                                     const ChainLookupOptions& options = {}) const;
+
+  // The same for several callers at once: tier 1 reads straight into each
+  // part's rows, and the keys it misses are deduplicated across all parts,
+  // so each is read from the lower tiers once. The tier-1 hit rate that
+  // picks the fill mode is that of all parts together.
+  [[nodiscard]] absl::Status LookupParts(
+      absl::Span<ChainPart> parts, const ChainLookupOptions& options = {}) const;
 
  private:
   // Reads `keys` from tiers [first, end), filling rows found at a tier into

@@ -56,3 +56,31 @@ TEST_CASE("TierChain with one tier defaults what it lacks", "[chain]") {
 }
 
 }  // namespace strata
+
+namespace strata {
+
+TEST_CASE("LookupParts reads each key tier 1 missed from below once, across "
+          "parts", "[chain]") {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(std::move(NewHashMapTier(1, HashMapTierOptions())).value());
+  tiers.push_back(std::move(NewHashMapTier(1, HashMapTierOptions())).value());
+  Tier* bottom = tiers[1].get();
+  REQUIRE(bottom->Upsert({5, 6, 7}, {50.0f, 60.0f, 70.0f}).ok());
+  REQUIRE(tiers[0]->Upsert({1}, {10.0f}).ok());
+  TierChain chain(std::move(tiers), -1.0f);
+
+  std::vector<int64_t> a_keys = {5, 6, 5, 1}, b_keys = {5, 9, 7};
+  std::vector<float> a(4), b(3);
+  std::vector<size_t> a_def, b_def;
+  std::vector<ChainPart> parts = {{a_keys, absl::MakeSpan(a), &a_def},
+                                  {b_keys, absl::MakeSpan(b), &b_def}};
+  const uint64_t before = bottom->Stats().lookups;
+  REQUIRE(chain.LookupParts(absl::MakeSpan(parts)).ok());
+  CHECK(bottom->Stats().lookups - before == 4);  // 5, 6, 9, 7 once each
+  CHECK(a == std::vector<float>{50.0f, 60.0f, 50.0f, 10.0f});
+  CHECK(b == std::vector<float>{50.0f, -1.0f, 70.0f});
+  CHECK(a_def.empty());
+  CHECK(b_def == std::vector<size_t>{1});
+}
+
+}  // namespace strata
