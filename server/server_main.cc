@@ -18,6 +18,8 @@
 #include "engine/cuda/device_info.h"
 #include "engine/model/model_registry.h"
 #include "engine/model/model_store.h"
+#include "engine/store/redis_cluster_client.h"
+#include "absl/strings/str_split.h"
 #include "server/admin_service.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
@@ -64,6 +66,23 @@ int Serve(const ServerOptions& options) {
   }
   RegistryOptions registry_options;
   registry_options.hash_map_capacity_bytes = options.hash_map_capacity_bytes;
+  if (!options.redis_cluster.empty()) {
+    RedisClusterOptions redis;
+    redis.seeds = absl::StrSplit(options.redis_cluster, ',', absl::SkipEmpty());
+    redis.user = options.redis_user;
+    redis.password = options.redis_password;
+    redis.read_timeout_ms = options.redis_timeout_ms;
+    redis.write_timeout_ms = options.redis_timeout_ms;
+    auto client = RedisClusterClient::Connect(redis);
+    if (!client.ok()) {
+      spdlog::error("redis_cluster: {}", std::string(client.status().message()));
+      return 1;
+    }
+    registry_options.redis = std::move(*client);
+    registry_options.redis_capacity_bytes = options.redis_capacity_bytes;
+    registry_options.redis_partitions = options.redis_partitions;
+    spdlog::info("Redis Cluster tier via {}", options.redis_cluster);
+  }
   auto registry = ModelRegistry::Open(store->get(), registry_options);
   if (!registry.ok()) {
     spdlog::error("loading models from {}: {}", options.data_dir,

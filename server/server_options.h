@@ -45,6 +45,18 @@ namespace strata {
   X(uint64_t, hash_map_capacity_bytes,                                        \
     "Host hash-map cache in front of RocksDB, shared by all tables (0 = "    \
     "none)")                                                                  \
+  X(std::string, redis_cluster,                                               \
+    "Comma-separated host:port seeds of a Redis Cluster shared by all pods, "\
+    "read between the hash map and RocksDB (empty = no Redis tier)")         \
+  X(std::string, redis_user, "Redis ACL user (empty = legacy AUTH)")          \
+  X(std::string, redis_password, "Redis AUTH password (empty = no AUTH)")     \
+  X(uint64_t, redis_capacity_bytes,                                           \
+    "Row bytes Strata may keep in Redis, shared by all tables; past it, "    \
+    "rows are evicted")                                                       \
+  X(uint32_t, redis_partitions,                                               \
+    "Redis hashes (hash tags) each table is spread over")                     \
+  X(uint32_t, redis_timeout_ms,                                               \
+    "Redis read/write timeout; a slower node's keys are read from RocksDB")   \
   X(uint64_t, block_cache_bytes, "RocksDB block cache")                       \
   X(uint32_t, max_message_bytes, "Largest gRPC request or reply")             \
   X(uint32_t, shutdown_grace_ms,                                              \
@@ -71,6 +83,12 @@ struct ServerOptions {
   double hit_rate_threshold = 0.9;
   uint32_t miss_budget_us = 0;
   uint64_t hash_map_capacity_bytes = 1ull << 30;
+  std::string redis_cluster = "";
+  std::string redis_user = "";
+  std::string redis_password = "";
+  uint64_t redis_capacity_bytes = 4ull << 30;
+  uint32_t redis_partitions = 32;
+  uint32_t redis_timeout_ms = 200;
   uint64_t block_cache_bytes = 256ull << 20;
   uint32_t max_message_bytes = 256u << 20;
   uint32_t shutdown_grace_ms = 10000;

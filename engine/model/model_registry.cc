@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/store/hash_map_tier.h"
+#include "engine/store/redis_cluster_tier.h"
 #include "engine/store/rocksdb_tier.h"
 
 namespace strata {
@@ -16,7 +17,12 @@ uint64_t TableBytes(const TableSpec& t) {
 
 }  // namespace
 
-absl::Status RegistryOptions::Validate() const { return absl::OkStatus(); }
+absl::Status RegistryOptions::Validate() const {
+  if (redis != nullptr && redis_partitions == 0) {
+    return absl::InvalidArgumentError("redis_partitions must be positive");
+  }
+  return absl::OkStatus();
+}
 
 const Model::Table* Model::FindTable(const std::string& name) const {
   auto it = tables_.find(name);
@@ -63,6 +69,17 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
                               NewHashMapTier(spec.dim, hm));
       tiers.push_back(std::move(cache));
+    }
+    if (options_.redis != nullptr) {
+      RedisClusterTierOptions rc;
+      rc.table_prefix = spec.column_family;  // "<model>@<version>/<table>"
+      rc.partitions = options_.redis_partitions;
+      double share = static_cast<double>(TableBytes(spec)) / total_bytes;
+      rc.capacity_bytes = std::max<uint64_t>(
+          1, static_cast<uint64_t>(share * options_.redis_capacity_bytes));
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RedisClusterTier> redis,
+                              NewRedisClusterTier(spec.dim, options_.redis, rc));
+      tiers.push_back(std::move(redis));
     }
     tiers.push_back(NewRocksDbTier(store_->db(), cf, spec.dim));
     model->tables_[spec.name] =

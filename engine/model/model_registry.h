@@ -1,5 +1,6 @@
 // ModelRegistry: the models a server serves, each with one TierChain per
-// table. Opening it loads the newest stored version of every model in the
+// table: host hash map (when sized) -> Redis Cluster (when configured) ->
+// RocksDB. Opening it loads the newest stored version of every model in the
 // ModelStore (a restart reopens what is on disk; nothing is re-imported).
 //
 // Ownership: the registry borrows the store, which must outlive it. Models
@@ -19,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/model/model_manifest.h"
 #include "engine/model/model_store.h"
+#include "engine/store/redis_cluster_client.h"
 #include "engine/store/tier_chain.h"
 
 namespace strata {
@@ -27,6 +29,12 @@ struct RegistryOptions {
   // Bytes of host hash-map cache in front of RocksDB, shared by all tables of
   // all models in proportion to their size; 0 reads RocksDB directly.
   uint64_t hash_map_capacity_bytes = 1ull << 30;
+  // When set, a Redis Cluster tier sits between the hash map and RocksDB,
+  // holding up to `redis_capacity_bytes` of rows shared by all tables.
+  std::shared_ptr<RedisClusterClient> redis;
+  uint64_t redis_capacity_bytes = 4ull << 30;
+  // Redis hashes each table is spread over.
+  uint32_t redis_partitions = 32;
 
   [[nodiscard]] absl::Status Validate() const;
 };
