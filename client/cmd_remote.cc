@@ -156,6 +156,15 @@ void AddStats(CLI::App& app) {
                 static_cast<unsigned long long>(reply->lookup_requests()),
                 static_cast<unsigned long long>(reply->lookup_keys()),
                 static_cast<unsigned long long>(reply->default_rows()));
+    const v1::UpdateStats& u = reply->updates();
+    std::printf("updates: kafka %s, applied %llu messages / %llu rows, "
+                "skipped %llu, lag %llu, partitions %u\n",
+                u.kafka_enabled() ? "on" : "off",
+                static_cast<unsigned long long>(u.applied_messages()),
+                static_cast<unsigned long long>(u.applied_rows()),
+                static_cast<unsigned long long>(u.skipped_messages()),
+                static_cast<unsigned long long>(u.lag()),
+                u.assigned_partitions());
     for (const v1::TierStats& t : reply->tiers()) {
       double rate = t.lookups() ? 100.0 * t.hits() / t.lookups() : 0.0;
       std::printf("  %-10s lookups %llu hits %llu (%.1f%%) rows %llu bytes %llu\n",
