@@ -46,6 +46,7 @@ void AddImport(CLI::App& app) {
     std::string model;
     std::string from;
     ImportOptions import;
+    std::string update_offsets;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -65,7 +66,13 @@ void AddImport(CLI::App& app) {
   cmd->add_option("--default-value", args->import.default_value,
                   "Value of every element of a missing key's row")
       ->capture_default_str();
+  cmd->add_option("--update-offsets", args->update_offsets,
+                  "Kafka offsets the snapshot was built at, as "
+                  "topic/partition=next_offset,...; older deltas are skipped");
   cmd->callback([args] {
+    auto offsets = ParseUpdateOffsets(args->update_offsets);
+    if (!offsets.ok()) Fail("import", std::string(offsets.status().message()), 2);
+    args->import.update_offsets = *offsets;
     auto store = ModelStore::Open(args->data_dir, ModelStoreOptions());
     if (!store.ok()) Fail("import", std::string(store.status().message()));
     auto manifest = ImportHugeCtrModel(store->get(), args->model, args->from,

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "engine/common/mapped_file.h"
 #include "engine/common/status_macros.h"
 #include "engine/store/key_codec.h"
@@ -131,6 +133,26 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t) {
 
 }  // namespace
 
+absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
+    const std::string& text) {
+  std::map<std::string, int64_t> offsets;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    const size_t slash = kv.first.rfind('/');
+    int64_t offset = 0, partition = 0;
+    if (slash == absl::string_view::npos || slash == 0 ||
+        !absl::SimpleAtoi(kv.first.substr(slash + 1), &partition) ||
+        partition < 0 || !absl::SimpleAtoi(kv.second, &offset) || offset < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update offset \"", item,
+          "\" is not <topic>/<partition>=<offset> with non-negative numbers"));
+    }
+    offsets[std::string(kv.first)] = offset;
+  }
+  return offsets;
+}
+
 absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
                                                  const std::string& model,
                                                  const std::string& from_dir,
@@ -169,6 +191,7 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
   ModelManifest manifest;
   manifest.name = model;
   manifest.version = version;
+  manifest.update_offsets = options.update_offsets;
   manifest.created_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,7 +25,14 @@ struct ImportOptions {
   uint32_t dim = 0;
   // Element value of the default row of every table.
   float default_value = 0.0f;
+  // Update offsets the snapshot was built at ("<topic>/<partition>" -> next
+  // offset not included); older deltas are skipped when it serves.
+  std::map<std::string, int64_t> update_offsets;
 };
+
+// Parses "topic/partition=offset,..." into ImportOptions::update_offsets.
+[[nodiscard]] absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
+    const std::string& text);
 
 [[nodiscard]] absl::StatusOr<ModelManifest> ImportHugeCtrModel(
     ModelStore* store, const std::string& model, const std::string& from_dir,

@@ -163,3 +163,28 @@ TEST_CASE("Criteo-shaped row counts scale and never drop below one row",
 }
 
 }  // namespace strata::testing
+
+namespace strata::testing {
+
+TEST_CASE("import records the update offsets a snapshot was built at",
+          "[import]") {
+  auto parsed = ParseUpdateOffsets("strata.m/0=15,hps_et.m.a/3=7");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->at("strata.m/0") == 15);
+  CHECK(parsed->at("hps_et.m.a/3") == 7);
+  CHECK_FALSE(ParseUpdateOffsets("strata.m=15").ok());
+  CHECK_FALSE(ParseUpdateOffsets("strata.m/x=1").ok());
+  CHECK_FALSE(ParseUpdateOffsets("strata.m/0=-1").ok());
+
+  TempDir data, src;
+  WriteHugeCtrTable(src.path(), "a", {1}, {1.0f});
+  auto store = ModelStore::Open(data.path(), {}).value();
+  ImportOptions options;
+  options.update_offsets = *parsed;
+  REQUIRE(ImportHugeCtrModel(store.get(), "m", src.path(), options).ok());
+  auto manifests = store->ListManifests().value();
+  REQUIRE(manifests.size() == 1);
+  CHECK(manifests[0].update_offsets == *parsed);
+}
+
+}  // namespace strata::testing
