@@ -1,3 +1,5 @@
+#include "engine/common/status_macros.h"
+#include "engine/update/kafka_conf.h"
 #include "client/update_publisher.h"
 
 #include <librdkafka/rdkafka.h>
@@ -27,7 +29,6 @@ class KafkaPublisher final : public UpdatePublisher {
 
   absl::Status Init() {
     char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
     std::map<std::string, std::string> props = {
         {"bootstrap.servers", options_.brokers},
         {"linger.ms", "5"},
@@ -35,15 +36,8 @@ class KafkaPublisher final : public UpdatePublisher {
         {"compression.codec", "none"},
         {"message.max.bytes", "67108864"},
     };
-    for (const auto& [k, v] : options_.rdkafka) props[k] = v;
-    for (const auto& [k, v] : props) {
-      if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return absl::InvalidArgumentError(
-            absl::StrCat("kafka property ", k, "=", v, ": ", err));
-      }
-    }
+    STRATA_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                            NewKafkaConf(std::move(props), options_.rdkafka));
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &KafkaPublisher::OnDelivery);
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));

@@ -1,3 +1,5 @@
+#include "engine/common/status_macros.h"
+#include "engine/update/kafka_conf.h"
 #include "engine/update/kafka_source.h"
 
 #include <librdkafka/rdkafka.h>
@@ -74,7 +76,6 @@ absl::Status KafkaSource::Start() {
     }
   }
   char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options_.brokers},
       // Needed by assign(); never joined, offsets are never committed.
@@ -87,15 +88,8 @@ absl::Status KafkaSource::Start() {
       {"fetch.wait.max.ms", "10"},
       {"client.id", "strata-server"},
   };
-  for (const auto& [k, v] : options_.rdkafka) props[k] = v;
-  for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(
-          absl::StrCat("kafka property ", k, "=", v, ": ", err));
-    }
-  }
+  STRATA_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          NewKafkaConf(std::move(props), options_.rdkafka));
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   if (rk_ == nullptr) {  // conf is still ours on failure
     rd_kafka_conf_destroy(conf);
