@@ -89,6 +89,16 @@ bool TopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
   return missing.empty();
 }
 
+// Polls (bounded) until tier 1 holds every key: background fills land
+// shortly after the reply.
+bool EventuallyTopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
+  for (int i = 0; i < 5000; ++i) {
+    if (TopHolds(chain, keys)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("concurrent jobs with disjoint and overlapping keys each get their "
@@ -229,12 +239,7 @@ TEST_CASE("asynchronous fill returns lower-tier rows, flags only absent keys, "
   CHECK(outcome->defaulted == std::vector<size_t>{1});
   CHECK(outcome->values[0] == ValueOf(7, 0));
   CHECK(outcome->values[2 * kDim + 3] == ValueOf(8, 3));
-  bool filled = false;
-  for (int i = 0; i < 5000 && !filled; ++i) {
-    filled = TopHolds(chain, {7, 8});
-    if (!filled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  CHECK(filled);
+  CHECK(EventuallyTopHolds(chain, {7, 8}));
 }
 
 TEST_CASE("rows the lower tiers cannot supply within the miss budget come "
@@ -259,12 +264,7 @@ TEST_CASE("rows the lower tiers cannot supply within the miss budget come "
   CHECK(outcome->defaulted == std::vector<size_t>{1});
   CHECK(outcome->values[kDim] == -1.0f);
   CHECK(outcome->values[0] == ValueOf(1, 0));
-  bool filled = false;
-  for (int i = 0; i < 5000 && !filled; ++i) {
-    filled = TopHolds(chain, {50});
-    if (!filled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  CHECK(filled);
+  CHECK(EventuallyTopHolds(chain, {50}));
 }
 
 }  // namespace strata::testing
