@@ -87,6 +87,11 @@ absl::Status KafkaSource::Start() {
       {"allow.auto.create.topics", "false"},
       {"fetch.wait.max.ms", "10"},
       {"client.id", "strata-server"},
+      // Notice a dead broker connection within seconds, not a minute, and
+      // come back quickly once brokers return.
+      {"socket.timeout.ms", "10000"},
+      {"reconnect.backoff.ms", "100"},
+      {"reconnect.backoff.max.ms", "1000"},
   };
   STRATA_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                           NewKafkaConf(std::move(props), options_.rdkafka));

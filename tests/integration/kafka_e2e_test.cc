@@ -48,6 +48,9 @@ std::unique_ptr<UpdatePublisher> Publisher(const MockKafka& kafka) {
   o.brokers = kafka.bootstraps();
   o.max_rows_per_message = 1;
   o.rdkafka["linger.ms"] = "1";
+  // Brokers go down in a test: notice the dead connection quickly.
+  o.rdkafka["socket.timeout.ms"] = "3000";
+  o.rdkafka["reconnect.backoff.max.ms"] = "500";
   return UpdatePublisher::Create(o).value();
 }
 
@@ -134,9 +137,9 @@ TEST_CASE("brokers down: lookups go on, ingestion resumes, lag returns to 0",
     REQUIRE(LookupRow(client, 6) == std::vector<float>(UpdateModel::kDimT, 6.0f));
   }
   kafka.SetDown(false);
-  REQUIRE(publisher->Flush(30000).ok());
-  REQUIRE(WaitFor([&] { return LookupRow(client, 5) == row; }));
-  REQUIRE(WaitFor([&] { return Updates(client).lag() == 0; }));
+  REQUIRE(publisher->Flush(60000).ok());
+  REQUIRE(WaitFor([&] { return LookupRow(client, 5) == row; }, 60000));
+  REQUIRE(WaitFor([&] { return Updates(client).lag() == 0; }, 60000));
   CHECK(server.Stop() == 0);
 }
 
