@@ -22,16 +22,23 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
       reactor_(reactor),
       model_(std::move(model)),
       handler_(handler) {
+  // The reply may be a recycled one (see MessagePool in server_main.cc):
+  // every field is overwritten, and row buffers of the right size are reused
+  // as they are (their bytes are all overwritten by the lookup).
   response_->set_model(model_->name());
   response_->set_version(model_->version());
+  auto* replies = response_->mutable_tables();
+  while (replies->size() > request_->tables_size()) replies->RemoveLast();
   tables_.reserve(request_->tables_size());
-  for (const v1::TableKeys& t : request_->tables()) {
+  for (int i = 0; i < request_->tables_size(); ++i) {
+    const v1::TableKeys& t = request_->tables(i);
     const Model::Table* table = model_->FindTable(t.table());  // validated
     const uint32_t dim = table->spec.dim;
     const size_t n = static_cast<size_t>(t.keys_size());
-    v1::TableRows* rows = response_->add_tables();
+    v1::TableRows* rows = i < replies->size() ? replies->Mutable(i) : replies->Add();
     rows->set_table(t.table());
     rows->set_dim(dim);
+    rows->clear_is_default();
     std::string* bytes = rows->mutable_values();
     bytes->resize(n * dim * sizeof(float));
     TableLookup lookup;

@@ -1,9 +1,10 @@
 // MessagePool: a gRPC MessageAllocator that recycles request/reply pairs of
 // one callback method. A Lookup reply for a Criteo-sized batch is close to a
-// megabyte; reusing cleared messages keeps their buffers (protobuf Clear()
-// keeps string and repeated-field capacity), so steady traffic allocates
-// nothing per call. Pairs that grew past `max_pooled_bytes` are freed instead
-// of pooled, so one huge request cannot pin memory.
+// megabyte; reusing messages keeps their buffers (protobuf Clear() keeps
+// string and repeated-field capacity), so steady traffic allocates nothing
+// per call. `reset` prepares a released pair for its next call (for example
+// Clear() both). Pairs that grew past `max_pooled_bytes` are freed instead of
+// pooled, so one huge request cannot pin memory.
 //
 // Ownership: owns pooled pairs; must outlive the server it is set on.
 // Thread safety: safe for concurrent calls (gRPC allocates and releases from
@@ -25,10 +26,12 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
  public:
   // `bytes_held(request, reply)` estimates the buffers a pair keeps.
   MessagePool(size_t max_pooled, size_t max_pooled_bytes,
-              std::function<size_t(const Request&, const Response&)> bytes_held)
+              std::function<size_t(const Request&, const Response&)> bytes_held,
+              std::function<void(Request*, Response*)> reset)
       : max_pooled_(max_pooled),
         max_pooled_bytes_(max_pooled_bytes),
-        bytes_held_(std::move(bytes_held)) {}
+        bytes_held_(std::move(bytes_held)),
+        reset_(std::move(reset)) {}
 
   grpc::MessageHolder<Request, Response>* AllocateMessages() override {
     {
@@ -61,8 +64,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
   void Recycle(Holder* h) {
     std::unique_ptr<Holder> owned(h);
     if (bytes_held_(h->request_, h->response_) > max_pooled_bytes_) return;
-    h->request_.Clear();
-    h->response_.Clear();
+    reset_(&h->request_, &h->response_);
     std::lock_guard lock(mu_);
     if (free_.size() < max_pooled_) free_.push_back(std::move(owned));
   }
@@ -70,6 +72,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
   const size_t max_pooled_;
   const size_t max_pooled_bytes_;
   const std::function<size_t(const Request&, const Response&)> bytes_held_;
+  const std::function<void(Request*, Response*)> reset_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Holder>> free_;  // Guarded by mu_.
 };

@@ -143,7 +143,10 @@ int Serve(const ServerOptions& options) {
           bytes += t.values().capacity() + t.is_default().Capacity();
         }
         return bytes;
-      });
+      },
+      // The reply keeps its shape: LookupCall overwrites every field, and a
+      // same-shaped next request then reuses the row buffers as they are.
+      [](v1::LookupRequest* request, v1::LookupResponse*) { request->Clear(); });
   embedding.SetMessageAllocatorFor_Lookup(&lookup_messages);
   AdminService admin(registry->get(), &handler, updates->get());
   DiagnosticsService diagnostics(options.max_message_bytes);

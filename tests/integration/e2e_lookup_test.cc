@@ -164,6 +164,36 @@ TEST_CASE("bad lookups get the right status codes", "[e2e]") {
   CHECK(server.Stop() == 0);
 }
 
+TEST_CASE("replies of different shapes one after another are exact "
+          "(recycled reply buffers)", "[e2e]") {
+  ImportedModel m;
+  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(server.running());
+  StrataClient client({server.target(), 5000});
+  for (int round = 0; round < 20; ++round) {
+    // Three tables with absent keys, then one smaller table without any.
+    auto wide = client.Lookup(
+        Request("demo", {{"t0", {1, 999, 2}}, {"t1", {5000, 3}}, {"t2", {4}}}));
+    REQUIRE(wide.ok());
+    REQUIRE(wide->tables_size() == 3);
+    CHECK(wide->tables(0).is_default(1));
+    CHECK(wide->tables(1).is_default(0));
+    auto narrow = client.Lookup(Request("demo", {{"t1", {7, 8}}}));
+    REQUIRE(narrow.ok());
+    REQUIRE(narrow->tables_size() == 1);
+    const v1::TableRows& rows = narrow->tables(0);
+    CHECK(rows.table() == "t1");
+    CHECK(rows.values().size() == 2 * 8 * sizeof(float));
+    REQUIRE(rows.is_default_size() == 2);
+    CHECK_FALSE(rows.is_default(0));
+    CHECK_FALSE(rows.is_default(1));
+    std::vector<float> row(8);
+    CopyRow(rows, 1, row.data());
+    CHECK(row == m.FileRow("t1", 8));
+  }
+  CHECK(server.Stop() == 0);
+}
+
 TEST_CASE("a data dir in use by a running server is refused at start",
           "[e2e]") {
   ImportedModel m;
