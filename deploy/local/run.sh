@@ -26,7 +26,8 @@ fi
 
 cat <<MSG
 
-Strata is starting on 0.0.0.0:8500. In another terminal, try:
+Strata is starting on 0.0.0.0:8500 (unless you passed --listen). In another
+terminal, try:
 
   ./build/client/strata lookup --target localhost:8500 --model demo --table t0 --keys 0,1,2,999999999
   ./build/client/strata models --target localhost:8500
