@@ -2,7 +2,6 @@
 
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engine/update/update_codec.h"
@@ -81,7 +80,7 @@ grpc::ServerUnaryReactor* AdminService::PushUpdates(
     return reactor;
   }
   // The write is disk I/O: never inside the reaction.
-  std::thread([this, request, response, reactor] {
+  bool queued = push_pool_.TrySubmit([this, request, response, reactor] {
     std::vector<DecodedUpdate> updates;
     for (const v1::UpdateBatch& batch : request->batches()) {
       absl::StatusOr<DecodedUpdate> u = FromUpdateBatch(batch);
@@ -101,7 +100,11 @@ grpc::ServerUnaryReactor* AdminService::PushUpdates(
     }
     response->set_applied_rows(*rows);
     reactor->Finish(grpc::Status::OK);
-  }).detach();
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "update queue is full; retry with backoff"));
+  }
   return reactor;
 }
 

@@ -1,12 +1,14 @@
 // AdminService: strata.v1.Admin — what is loaded, tier statistics, and
 // PushUpdates. Reads of in-memory state answer inline; PushUpdates writes
-// RocksDB, so it runs on a thread of its own and finishes from there.
+// RocksDB, so it runs on the service's small update pool and finishes from
+// there (a full pool answers RESOURCE_EXHAUSTED at once).
 //
 // Ownership: borrows the registry, the lookup handler and the update sidecar
 // (nullptr: PushUpdates is UNAVAILABLE).
 // Thread safety: gRPC calls it from many threads at once.
 #pragma once
 
+#include "engine/batch/worker_pool.h"
 #include "engine/model/model_registry.h"
 #include "server/lookup_handler.h"
 #include "server/update_sidecar.h"
@@ -18,7 +20,10 @@ class AdminService final : public v1::Admin::CallbackService {
  public:
   AdminService(const ModelRegistry* registry, const LookupHandler* handler,
                UpdateSidecar* updates = nullptr)
-      : registry_(registry), handler_(handler), updates_(updates) {}
+      : registry_(registry),
+        handler_(handler),
+        updates_(updates),
+        push_pool_(/*threads=*/1, /*max_queued=*/64) {}
 
   grpc::ServerUnaryReactor* ListModels(
       grpc::CallbackServerContext* context,
@@ -38,6 +43,7 @@ class AdminService final : public v1::Admin::CallbackService {
   const ModelRegistry* const registry_;
   const LookupHandler* const handler_;
   UpdateSidecar* const updates_;
+  WorkerPool push_pool_;  // runs PushUpdates; drained on destruction
 };
 
 }  // namespace strata
