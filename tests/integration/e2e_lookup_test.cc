@@ -194,6 +194,36 @@ TEST_CASE("replies of different shapes one after another are exact "
   CHECK(server.Stop() == 0);
 }
 
+TEST_CASE("strata bench --target reports ghz fields and the echo baseline",
+          "[e2e][bench]") {
+  ImportedModel m;
+  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(server.running());
+  CommandResult r = RunCommand(
+      {kCli, "bench", "--target", server.target(), "--model", "demo",
+       "--batch", "4", "--concurrency", "2", "--duration", "0.5", "--warmup",
+       "0.1", "--compare-echo", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["count"].get<uint64_t>() > 0);
+  CHECK(j["errors"].get<uint64_t>() == 0);
+  CHECK(j["keys_per_s"].get<double>() > 0);
+  CHECK(j["statusCodeDistribution"]["OK"].get<uint64_t>() ==
+        j["count"].get<uint64_t>());
+  CHECK(j["latencyDistribution"].size() == 8);
+  CHECK(j["workload"]["keys_per_request"] == 4 * 3);
+  CHECK(j["echo"]["count"].get<uint64_t>() > 0);
+  CHECK(j["tier_hit_rates"].contains("hash_map"));
+
+  CommandResult missing = RunCommand({kCli, "bench", "--target",
+                                      server.target(), "--model", "nope",
+                                      "--duration", "0.2"});
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::Contains("nope"));
+  CHECK(server.Stop() == 0);
+}
+
 TEST_CASE("a data dir in use by a running server is refused at start",
           "[e2e]") {
   ImportedModel m;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_join.h"
 #include "client/strata_client.h"
+#include "nlohmann/json.hpp"
 #include "engine/model/model_generator.h"
 #include "tests/integration/redis_test_util.h"
 #include "tests/integration/subprocess.h"
@@ -88,6 +89,45 @@ TEST_CASE("a wrong Redis password stops the server at start, naming the "
   CHECK_FALSE(server.running());
   CHECK(server.WaitExit() != 0);
   CHECK_THAT(server.log(), Catch::Contains(seed));
+}
+
+}  // namespace strata::testing
+
+namespace strata::testing {
+
+TEST_CASE("strata bench --compare-redis loads the rows and measures MGET",
+          "[e2e][redis][bench]") {
+  std::string reason;
+  if (!RedisBinariesAvailable(&reason)) {
+    WARN("SKIPPED: " << reason);
+    return;
+  }
+  TempDir dir;
+  auto redis = RedisProcess::Start(dir.path() + "/redis", {}, "");
+  REQUIRE(redis.ok());
+  const std::string model_dir = dir.path() + "/model";
+  const std::string data_dir = dir.path() + "/data";
+  REQUIRE(RunCommand({kCli, "gen-model", "--out", model_dir, "--tables", "3",
+                      "--rows", "200", "--dim", "4"})
+              .exit_code == 0);
+  REQUIRE(RunCommand({kCli, "import", "--data-dir", data_dir, "--model", "m",
+                      "--from", model_dir})
+              .exit_code == 0);
+  ServerProcess server(kServer, {"--data-dir", data_dir}, dir.path());
+  REQUIRE(server.running());
+  CommandResult r = RunCommand(
+      {kCli, "bench", "--target", server.target(), "--model", "m", "--batch",
+       "8", "--concurrency", "2", "--duration", "0.5", "--warmup", "0.1",
+       "--compare-redis", (*redis)->address(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["errors"].get<uint64_t>() == 0);
+  CHECK(j["redis"]["count"].get<uint64_t>() > 0);
+  // Every MGET found every row (a missing one counts as an error).
+  CHECK(j["redis"]["errors"].get<uint64_t>() == 0);
+  CHECK(j["redis"]["keys_per_s"].get<double>() > 0);
+  CHECK(server.Stop() == 0);
 }
 
 }  // namespace strata::testing
