@@ -15,11 +15,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$JOBS"
 (cd build && ctest --output-on-failure --timeout 900 -j "$JOBS")
 
-echo "=== Engine tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "=== Engine and update tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTRATA_SANITIZE=address,undefined
-cmake --build build-asan -j "$JOBS" --target strata_engine_tests
-(cd build-asan && ctest -L engine --output-on-failure --timeout 900 -j "$JOBS")
+cmake --build build-asan -j "$JOBS" --target strata_engine_tests strata_update_tests
+(cd build-asan && ctest -L "engine|kafka" --output-on-failure --timeout 900 -j "$JOBS")
 
 echo "=== Concurrency tests under ThreadSanitizer"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
