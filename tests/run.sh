@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs packages, builds (Release), runs all
-# ctest tests (engine, end-to-end, Redis Cluster, Kafka mock cluster; GPU
-# tests skip without a device), then rebuilds the engine tests under
-# AddressSanitizer + UBSan and the concurrency tests under ThreadSanitizer.
+# ctest tests (engine, end-to-end, Redis Cluster, Kafka mock cluster), then
+# rebuilds the engine and update tests under AddressSanitizer + UBSan and the
+# concurrency tests under ThreadSanitizer.
 # Exits non-zero on any failure. Tests start the servers they need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
