@@ -94,7 +94,8 @@ LatencyLog RunAsyncLoad(const LoadOptions& options, const AsyncIssue& issue,
   } else {
     {
       std::lock_guard lock(run->mu);
-      for (uint32_t s = 0; s < options.concurrency; ++s) run->free_slots.push_back(s);
+      for (uint32_t s = 0; s < options.concurrency; ++s)
+        run->free_slots.push_back(s);
     }
     const auto interval = Seconds(1.0 / options.rps);
     for (uint64_t i = 0;; ++i) {
@@ -114,9 +115,8 @@ LatencyLog RunAsyncLoad(const LoadOptions& options, const AsyncIssue& issue,
   }
   for (;;) {
     std::unique_lock lock(run->mu);
-    run->cv.wait(lock, [&] {
-      return run->in_flight == 0 || !run->restarts.empty();
-    });
+    run->cv.wait(lock,
+                 [&] { return run->in_flight == 0 || !run->restarts.empty(); });
     if (run->restarts.empty()) break;
     uint32_t slot = run->restarts.front();
     run->restarts.pop_front();
@@ -138,9 +138,9 @@ LatencyLog RunSyncLoad(const LoadOptions& options, const SyncCall& call,
   std::vector<std::thread> threads;
   for (uint32_t s = 0; s < options.concurrency; ++s) {
     threads.emplace_back([&, s] {
-      const auto interval =
-          options.rps > 0 ? Seconds(options.concurrency / options.rps)
-                          : Clock::duration::zero();
+      const auto interval = options.rps > 0
+                                ? Seconds(options.concurrency / options.rps)
+                                : Clock::duration::zero();
       for (uint64_t i = 0;; ++i) {
         auto begin = Clock::now();
         if (options.rps > 0) {

@@ -26,8 +26,8 @@ struct LoadOptions {
 // Starts one asynchronous call for `slot` (request number `seq`); the driver
 // passes `done`, which the call must invoke exactly once with its status
 // ("OK" or the error code name).
-using AsyncIssue = std::function<void(uint32_t slot, uint64_t seq,
-                                      std::function<void(const std::string&)> done)>;
+using AsyncIssue = std::function<void(
+    uint32_t slot, uint64_t seq, std::function<void(const std::string&)> done)>;
 
 // Makes one blocking call from `slot`'s own thread; returns its status.
 using SyncCall = std::function<std::string(uint32_t slot, uint64_t seq)>;

@@ -29,12 +29,12 @@ absl::StatusOr<Context> Connect(const std::string& address) {
         absl::StrCat("redis address must be host:port, got ", address));
   }
   timeval timeout{5, 0};
-  Context c(redisConnectWithTimeout(address.substr(0, colon).c_str(), port,
-                                    timeout));
+  Context c(
+      redisConnectWithTimeout(address.substr(0, colon).c_str(), port, timeout));
   if (c == nullptr || c->err) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot connect to redis at ", address, ": ",
-        c ? c->errstr : "out of memory"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to redis at ", address, ": ",
+                     c ? c->errstr : "out of memory"));
   }
   redisSetTimeout(c.get(), timeval{30, 0});
   return c;
@@ -62,8 +62,8 @@ absl::Status LoadRowsIntoRedis(StrataClient& client, const v1::ModelInfo& model,
   Reply exists(static_cast<redisReply*>(
       redisCommand(c->get(), "EXISTS %b", marker.data(), marker.size())));
   if (exists == nullptr) {
-    return absl::UnavailableError(absl::StrCat("redis at ", address, ": ",
-                                               (*c)->errstr));
+    return absl::UnavailableError(
+        absl::StrCat("redis at ", address, ": ", (*c)->errstr));
   }
   if (exists->type == REDIS_REPLY_INTEGER && exists->integer == 1) {
     return absl::OkStatus();

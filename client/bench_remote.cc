@@ -62,7 +62,8 @@ std::chrono::system_clock::time_point Deadline(uint32_t ms) {
 }
 
 std::string CodeName(const grpc::Status& s) {
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()));
+  return absl::StatusCodeToString(
+      static_cast<absl::StatusCode>(s.error_code()));
 }
 
 LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
@@ -78,11 +79,13 @@ LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
   std::vector<Slot> slots(load.concurrency);
   return bench::RunAsyncLoad(
       load,
-      [&](uint32_t slot, uint64_t seq, std::function<void(const std::string&)> done) {
+      [&](uint32_t slot, uint64_t seq,
+          std::function<void(const std::string&)> done) {
         Slot& s = slots[slot];
         s.context = std::make_unique<grpc::ClientContext>();
         s.context->set_deadline(Deadline(o.timeout_ms));
-        const v1::LookupRequest& request = pool[(slot * 7919 + seq) % pool.size()];
+        const v1::LookupRequest& request =
+            pool[(slot * 7919 + seq) % pool.size()];
         stubs[slot % stubs.size()]->async()->Lookup(
             s.context.get(), &request, &s.response,
             [done](grpc::Status status) { done(CodeName(status)); });
@@ -105,7 +108,8 @@ LatencyLog RunEcho(const RemoteBenchOptions& o, const LoadOptions& load,
   std::vector<Slot> slots(load.concurrency);
   return bench::RunAsyncLoad(
       load,
-      [&](uint32_t slot, uint64_t, std::function<void(const std::string&)> done) {
+      [&](uint32_t slot, uint64_t,
+          std::function<void(const std::string&)> done) {
         Slot& s = slots[slot];
         s.context = std::make_unique<grpc::ClientContext>();
         s.context->set_deadline(Deadline(o.timeout_ms));
@@ -150,7 +154,8 @@ void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
       ->capture_default_str();
   app->add_option("--warmup", o->warmup_s, "Seconds of load before measuring")
       ->capture_default_str();
-  app->add_option("--rps", o->rps, "Open loop at this many requests/s (0 = closed loop)")
+  app->add_option("--rps", o->rps,
+                  "Open loop at this many requests/s (0 = closed loop)")
       ->capture_default_str();
   app->add_option("--zipf", o->zipf, "Zipf alpha of key ranks (0 = uniform)")
       ->capture_default_str();
@@ -185,8 +190,9 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     return 1;
   }
   if (o.concurrency == 0 || o.connections == 0 || o.batch == 0 || o.pool == 0) {
-    std::fprintf(stderr, "strata bench: concurrency, connections, batch and "
-                         "pool must be positive\n");
+    std::fprintf(stderr,
+                 "strata bench: concurrency, connections, batch and "
+                 "pool must be positive\n");
     return 2;
   }
   const std::vector<v1::LookupRequest> pool = MakePool(o, *model);
@@ -205,11 +211,13 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
   if (o.compare_echo) {
     auto reply = client.Lookup(pool[0]);
     size_t reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
-    LatencyLog echo = RunEcho(o, load, pool[0].ByteSizeLong(), reply_bytes, &window);
+    LatencyLog echo =
+        RunEcho(o, load, pool[0].ByteSizeLong(), reply_bytes, &window);
     results.push_back(bench::Summarize("echo", std::move(echo), window));
   }
   if (!o.compare_redis.empty()) {
-    absl::Status loaded = bench::LoadRowsIntoRedis(client, *model, o.compare_redis);
+    absl::Status loaded =
+        bench::LoadRowsIntoRedis(client, *model, o.compare_redis);
     auto redis = loaded.ok()
                      ? bench::RunRedisMget(load, o.compare_redis, *model, pool,
                                            keys_per_request, &window)
@@ -222,13 +230,17 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     results.push_back(bench::Summarize("redis", std::move(*redis), window));
   }
 
-  nlohmann::json workload = {
-      {"target", o.target},         {"model", o.model},
-      {"tables", model->tables_size()}, {"batch", o.batch},
-      {"keys_per_request", keys_per_request}, {"concurrency", o.concurrency},
-      {"connections", o.connections}, {"duration_s", o.duration_s},
-      {"rps", o.rps},               {"zipf", o.zipf},
-      {"seed", o.seed}};
+  nlohmann::json workload = {{"target", o.target},
+                             {"model", o.model},
+                             {"tables", model->tables_size()},
+                             {"batch", o.batch},
+                             {"keys_per_request", keys_per_request},
+                             {"concurrency", o.concurrency},
+                             {"connections", o.connections},
+                             {"duration_s", o.duration_s},
+                             {"rps", o.rps},
+                             {"zipf", o.zipf},
+                             {"seed", o.seed}};
   if (o.json) {
     nlohmann::json out = results[0].ToJson();
     out["workload"] = workload;
@@ -240,18 +252,21 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     return results[0].errors == 0 ? 0 : 1;
   }
   std::printf("Workload: %s\n", workload.dump().c_str());
-  for (const BenchResult& r : results) r.Print(/*with_histogram=*/r.name == "strata");
+  for (const BenchResult& r : results)
+    r.Print(/*with_histogram=*/r.name == "strata");
   std::printf("\nServer tier hit rates during the run:\n");
   for (const auto& [tier, rate] : hit_rates) {
     std::printf("  %-10s %.2f%%\n", tier.c_str(), 100 * rate);
   }
   for (size_t i = 1; i < results.size(); ++i) {
     const BenchResult& r = results[i];
-    std::printf("strata / %s: keys/s x%.2f, p50 x%.2f, p99 x%.2f\n",
-                r.name.c_str(),
-                r.keys_per_s > 0 ? results[0].keys_per_s / r.keys_per_s : 0.0,
-                r.Percentile(50) ? double(results[0].Percentile(50)) / r.Percentile(50) : 0.0,
-                r.Percentile(99) ? double(results[0].Percentile(99)) / r.Percentile(99) : 0.0);
+    std::printf(
+        "strata / %s: keys/s x%.2f, p50 x%.2f, p99 x%.2f\n", r.name.c_str(),
+        r.keys_per_s > 0 ? results[0].keys_per_s / r.keys_per_s : 0.0,
+        r.Percentile(50) ? double(results[0].Percentile(50)) / r.Percentile(50)
+                         : 0.0,
+        r.Percentile(99) ? double(results[0].Percentile(99)) / r.Percentile(99)
+                         : 0.0);
   }
   return results[0].errors == 0 ? 0 : 1;
 }

@@ -21,17 +21,17 @@ namespace strata {
 struct RemoteBenchOptions {
   std::string target = "localhost:8500";
   std::string model = "demo";
-  uint32_t batch = 128;          // samples per request
-  uint32_t concurrency = 8;      // requests in flight
-  uint32_t connections = 1;      // gRPC channels (HTTP/2 connections)
-  double duration_s = 10;        // measured seconds
-  double warmup_s = 1;           // seconds before measuring
-  double rps = 0;                // open loop at this rate; 0 = closed loop
-  double zipf = 1.05;            // Zipf alpha of key ranks; 0 = uniform
+  uint32_t batch = 128;      // samples per request
+  uint32_t concurrency = 8;  // requests in flight
+  uint32_t connections = 1;  // gRPC channels (HTTP/2 connections)
+  double duration_s = 10;    // measured seconds
+  double warmup_s = 1;       // seconds before measuring
+  double rps = 0;            // open loop at this rate; 0 = closed loop
+  double zipf = 1.05;        // Zipf alpha of key ranks; 0 = uniform
   uint64_t seed = 1;
-  uint32_t pool = 256;           // distinct requests generated up front
-  uint32_t timeout_ms = 10000;   // deadline of every call
-  std::string compare_redis;     // host:port of a redis-server, or empty
+  uint32_t pool = 256;          // distinct requests generated up front
+  uint32_t timeout_ms = 10000;  // deadline of every call
+  std::string compare_redis;    // host:port of a redis-server, or empty
   bool compare_echo = false;
   bool json = false;
 };

@@ -55,14 +55,15 @@ BenchResult Summarize(const std::string& name, LatencyLog log, double total_s) {
   r.average_ns = static_cast<uint64_t>(
       std::accumulate(lat.begin(), lat.end(), 0.0) / lat.size());
   for (double p : kPercentiles) {
-    size_t i = std::min(lat.size() - 1,
-                        static_cast<size_t>(p / 100.0 * lat.size()));
+    size_t i =
+        std::min(lat.size() - 1, static_cast<size_t>(p / 100.0 * lat.size()));
     r.percentiles_ns.emplace_back(p, lat[i]);
   }
   const double width =
       static_cast<double>(r.slowest_ns - r.fastest_ns) / kHistogramBuckets;
   for (int b = 0; b <= kHistogramBuckets; ++b) {
-    r.histogram.emplace_back(r.fastest_ns + static_cast<uint64_t>(b * width), 0);
+    r.histogram.emplace_back(r.fastest_ns + static_cast<uint64_t>(b * width),
+                             0);
   }
   for (uint64_t ns : lat) {
     int b = width > 0 ? static_cast<int>((ns - r.fastest_ns) / width) : 0;

@@ -2,7 +2,6 @@
 // engine built inside this process (--in-process). The two take different
 // flags; `strata bench --in-process --help` lists the in-process ones.
 #include <CLI/CLI.hpp>
-
 #include <memory>
 
 #include "client/bench_in_process.h"

@@ -1,7 +1,6 @@
 // Offline subcommands: gen-model and import. They work on files and the data
 // dir directly; import needs the server stopped (it takes the data dir lock).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -22,11 +21,13 @@ void AddGenModel(CLI::App& app) {
       "and emb_vector): the Criteo-shaped 26-table model scaled by --scale, "
       "or --tables x --rows. Same flags, same bytes.");
   cmd->add_option("--out", *out, "Folder to write")->required();
-  cmd->add_option("--scale", options->scale,
-                  "Criteo 1TB table sizes times this (e.g. 0.01 = 1.78 M rows)");
+  cmd->add_option(
+      "--scale", options->scale,
+      "Criteo 1TB table sizes times this (e.g. 0.01 = 1.78 M rows)");
   cmd->add_option("--tables", options->tables, "Number of tables (no --scale)");
   cmd->add_option("--rows", options->rows, "Rows per table (no --scale)");
-  cmd->add_option("--dim", options->dim, "Floats per row")->capture_default_str();
+  cmd->add_option("--dim", options->dim, "Floats per row")
+      ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of every value")
       ->capture_default_str();
   cmd->callback([options, out] {
@@ -71,22 +72,24 @@ void AddImport(CLI::App& app) {
                   "topic/partition=next_offset,...; older deltas are skipped");
   cmd->callback([args] {
     auto offsets = ParseUpdateOffsets(args->update_offsets);
-    if (!offsets.ok()) Fail("import", std::string(offsets.status().message()), 2);
+    if (!offsets.ok())
+      Fail("import", std::string(offsets.status().message()), 2);
     args->import.update_offsets = *offsets;
     auto store = ModelStore::Open(args->data_dir, ModelStoreOptions());
     if (!store.ok()) Fail("import", std::string(store.status().message()));
-    auto manifest = ImportHugeCtrModel(store->get(), args->model, args->from,
-                                       args->import);
+    auto manifest =
+        ImportHugeCtrModel(store->get(), args->model, args->from, args->import);
     if (!manifest.ok()) {
       Fail("import", std::string(manifest.status().message()));
     }
     uint64_t rows = 0;
     for (const TableSpec& t : manifest->tables) rows += t.rows;
-    std::printf("imported model %s version %llu: %zu tables, %llu rows into %s\n",
-                manifest->name.c_str(),
-                static_cast<unsigned long long>(manifest->version),
-                manifest->tables.size(), static_cast<unsigned long long>(rows),
-                args->data_dir.c_str());
+    std::printf(
+        "imported model %s version %llu: %zu tables, %llu rows into %s\n",
+        manifest->name.c_str(),
+        static_cast<unsigned long long>(manifest->version),
+        manifest->tables.size(), static_cast<unsigned long long>(rows),
+        args->data_dir.c_str());
   });
 }
 

@@ -1,6 +1,5 @@
 // Subcommands that call a running strata-server: lookup, models, stats.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -97,7 +96,8 @@ void AddLookup(CLI::App& app) {
       CopyRow(rows, i, row.data());
       std::printf("%lld:", static_cast<long long>(keys[i]));
       for (float v : row) std::printf(" %.9g", v);
-      std::printf("%s\n", rows.is_default(static_cast<int>(i)) ? "  (default)" : "");
+      std::printf("%s\n",
+                  rows.is_default(static_cast<int>(i)) ? "  (default)" : "");
     }
   });
 }
@@ -105,7 +105,8 @@ void AddLookup(CLI::App& app) {
 void AddModels(CLI::App& app) {
   auto args = std::make_shared<ClientOptions>();
   auto json = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("models", "List the models a server serves");
+  CLI::App* cmd =
+      app.add_subcommand("models", "List the models a server serves");
   AddConnectionFlags(cmd, args.get());
   cmd->add_flag("--json", *json, "Print JSON");
   cmd->callback([args, json] {
@@ -157,21 +158,22 @@ void AddStats(CLI::App& app) {
                 static_cast<unsigned long long>(reply->lookup_keys()),
                 static_cast<unsigned long long>(reply->default_rows()));
     const v1::UpdateStats& u = reply->updates();
-    std::printf("updates: kafka %s, applied %llu messages / %llu rows, "
-                "skipped %llu, lag %llu, partitions %u\n",
-                u.kafka_enabled() ? "on" : "off",
-                static_cast<unsigned long long>(u.applied_messages()),
-                static_cast<unsigned long long>(u.applied_rows()),
-                static_cast<unsigned long long>(u.skipped_messages()),
-                static_cast<unsigned long long>(u.lag()),
-                u.assigned_partitions());
+    std::printf(
+        "updates: kafka %s, applied %llu messages / %llu rows, "
+        "skipped %llu, lag %llu, partitions %u\n",
+        u.kafka_enabled() ? "on" : "off",
+        static_cast<unsigned long long>(u.applied_messages()),
+        static_cast<unsigned long long>(u.applied_rows()),
+        static_cast<unsigned long long>(u.skipped_messages()),
+        static_cast<unsigned long long>(u.lag()), u.assigned_partitions());
     for (const v1::TierStats& t : reply->tiers()) {
       double rate = t.lookups() ? 100.0 * t.hits() / t.lookups() : 0.0;
-      std::printf("  %-10s lookups %llu hits %llu (%.1f%%) rows %llu bytes %llu\n",
-                  t.tier().c_str(), static_cast<unsigned long long>(t.lookups()),
-                  static_cast<unsigned long long>(t.hits()), rate,
-                  static_cast<unsigned long long>(t.rows()),
-                  static_cast<unsigned long long>(t.bytes()));
+      std::printf(
+          "  %-10s lookups %llu hits %llu (%.1f%%) rows %llu bytes %llu\n",
+          t.tier().c_str(), static_cast<unsigned long long>(t.lookups()),
+          static_cast<unsigned long long>(t.hits()), rate,
+          static_cast<unsigned long long>(t.rows()),
+          static_cast<unsigned long long>(t.bytes()));
     }
   });
 }

@@ -2,11 +2,11 @@
 // UpdatePublisher) and dev-broker (librdkafka's mock Kafka cluster on
 // loopback, for development and tests only: it keeps everything in memory,
 // has no persistence and no security).
-#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -89,20 +89,23 @@ void AddPublish(CLI::App& app) {
   cmd->callback([args] {
     args->publisher.hctr = args->format == "hctr";
     auto publisher = UpdatePublisher::Create(args->publisher);
-    if (!publisher.ok()) Fail("publish", std::string(publisher.status().message()));
+    if (!publisher.ok())
+      Fail("publish", std::string(publisher.status().message()));
     std::vector<std::string> tables;
     if (!args->table.empty()) {
       tables.push_back(args->table);
     } else {
       std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(args->from, ec)) {
+      for (const auto& e :
+           std::filesystem::directory_iterator(args->from, ec)) {
         const std::string name = e.path().filename().string();
         if (e.is_directory() && name.size() > 6 &&
             name.substr(name.size() - 6) == ".model") {
           tables.push_back(name.substr(0, name.size() - 6));
         }
       }
-      if (ec || tables.empty()) Fail("publish", "no <table>.model in " + args->from);
+      if (ec || tables.empty())
+        Fail("publish", "no <table>.model in " + args->from);
     }
     uint64_t rows = 0;
     for (const std::string& t : tables) {
@@ -110,10 +113,10 @@ void AddPublish(CLI::App& app) {
     }
     absl::Status s = (*publisher)->Flush(args->timeout_ms);
     if (!s.ok()) Fail("publish", std::string(s.message()));
-    std::printf("published %llu rows of %zu tables in %llu messages\n",
-                static_cast<unsigned long long>(rows), tables.size(),
-                static_cast<unsigned long long>(
-                    (*publisher)->delivered_messages()));
+    std::printf(
+        "published %llu rows of %zu tables in %llu messages\n",
+        static_cast<unsigned long long>(rows), tables.size(),
+        static_cast<unsigned long long>((*publisher)->delivered_messages()));
   });
 }
 

@@ -14,7 +14,7 @@ namespace strata::cli {
 
 void AddGenModel(CLI::App& app);
 void AddDevBroker(CLI::App& app);  // client/cmd_updates.cc
-void AddPublish(CLI::App& app);     // client/cmd_updates.cc
+void AddPublish(CLI::App& app);    // client/cmd_updates.cc
 void AddImport(CLI::App& app);
 void AddLookup(CLI::App& app);
 void AddModels(CLI::App& app);

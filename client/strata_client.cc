@@ -32,13 +32,13 @@ StrataClient::StrataClient(const ClientOptions& options)
       embedding_(v1::Embedding::NewStub(channel_)),
       admin_(v1::Admin::NewStub(channel_)) {}
 
-#define STRATA_CLIENT_CALL(stub, method, request_expr, response_type)        \
-  grpc::ClientContext context;                                                \
-  context.set_deadline(std::chrono::system_clock::now() +                     \
-                       std::chrono::milliseconds(options_.timeout_ms));       \
-  response_type response;                                                     \
-  grpc::Status status = stub->method(&context, request_expr, &response);      \
-  if (!status.ok()) return FromGrpc(status, options_.target);                 \
+#define STRATA_CLIENT_CALL(stub, method, request_expr, response_type)    \
+  grpc::ClientContext context;                                           \
+  context.set_deadline(std::chrono::system_clock::now() +                \
+                       std::chrono::milliseconds(options_.timeout_ms));  \
+  response_type response;                                                \
+  grpc::Status status = stub->method(&context, request_expr, &response); \
+  if (!status.ok()) return FromGrpc(status, options_.target);            \
   return response
 
 absl::StatusOr<v1::LookupResponse> StrataClient::Lookup(

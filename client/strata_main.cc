@@ -1,7 +1,6 @@
 // strata: the command-line tool for Strata: generate and import models, look
 // rows up, list models, read stats, run benchmarks.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 

@@ -1,5 +1,3 @@
-#include "engine/common/status_macros.h"
-#include "engine/update/kafka_conf.h"
 #include "client/update_publisher.h"
 
 #include <librdkafka/rdkafka.h>
@@ -11,6 +9,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/update/kafka_conf.h"
 #include "engine/update/update_codec.h"
 
 namespace strata {
@@ -93,9 +93,9 @@ class KafkaPublisher final : public UpdatePublisher {
   absl::Status Flush(uint32_t timeout_ms) override {
     rd_kafka_resp_err_t err = rd_kafka_flush(rk_, static_cast<int>(timeout_ms));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat(
-          "kafka flush: ", rd_kafka_err2str(err), " (", rd_kafka_outq_len(rk_),
-          " messages not acknowledged)"));
+      return absl::UnavailableError(
+          absl::StrCat("kafka flush: ", rd_kafka_err2str(err), " (",
+                       rd_kafka_outq_len(rk_), " messages not acknowledged)"));
     }
     if (failed_.load() > 0) {
       return absl::UnavailableError(
@@ -128,9 +128,8 @@ class KafkaPublisher final : public UpdatePublisher {
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt > 500) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("kafka produce to ", topic, ": ",
-                         rd_kafka_err2str(err)));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "kafka produce to ", topic, ": ", rd_kafka_err2str(err)));
       }
       rd_kafka_poll(rk_, 10);  // serve delivery reports to make room
     }

@@ -44,7 +44,7 @@ class UpdatePublisher {
   // for longer than a few seconds: RESOURCE_EXHAUSTED).
   [[nodiscard]] virtual absl::Status Publish(
       const std::string& model, const std::string& table, uint32_t dim,
-      absl::Span<const int64_t> keys,      // (n)
+      absl::Span<const int64_t> keys,       // (n)
       absl::Span<const float> values) = 0;  // (n, dim)
 
   // Waits until every queued message is acknowledged by the brokers;

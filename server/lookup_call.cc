@@ -35,7 +35,8 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
     const Model::Table* table = model_->FindTable(t.table());  // validated
     const uint32_t dim = table->spec.dim;
     const size_t n = static_cast<size_t>(t.keys_size());
-    v1::TableRows* rows = i < replies->size() ? replies->Mutable(i) : replies->Add();
+    v1::TableRows* rows =
+        i < replies->size() ? replies->Mutable(i) : replies->Add();
     rows->set_table(t.table());
     rows->set_dim(dim);
     rows->clear_is_default();
@@ -56,7 +57,8 @@ void LookupCall::Finish(absl::Status status) {
     for (int i = 0; i < response_->tables_size(); ++i) {
       const TableLookup& t = tables_[i];
       v1::TableRows* rows = response_->mutable_tables(i);
-      rows->mutable_is_default()->Resize(static_cast<int>(t.keys.size()), false);
+      rows->mutable_is_default()->Resize(static_cast<int>(t.keys.size()),
+                                         false);
       for (size_t pos : t.defaulted) {
         rows->set_is_default(static_cast<int>(pos), true);
       }

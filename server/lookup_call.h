@@ -29,9 +29,7 @@ class LookupCall final : public LookupJob {
   std::chrono::system_clock::time_point deadline() const override {
     return context_->deadline();
   }
-  int64_t miss_budget_us() const override {
-    return request_->miss_budget_us();
-  }
+  int64_t miss_budget_us() const override { return request_->miss_budget_us(); }
   void Finish(absl::Status status) override;
 
  private:

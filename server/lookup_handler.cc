@@ -43,8 +43,8 @@ absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
   }
   if (keys > max_keys_per_request_) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "request asks for ", keys, " keys; the limit (max_keys_per_request) is ",
-        max_keys_per_request_));
+        "request asks for ", keys,
+        " keys; the limit (max_keys_per_request) is ", max_keys_per_request_));
   }
   return model;
 }

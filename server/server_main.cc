@@ -15,13 +15,13 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/batch/batcher.h"
 #include "engine/cuda/device_info.h"
 #include "engine/model/model_registry.h"
 #include "engine/model/model_store.h"
 #include "engine/store/redis_cluster_client.h"
-#include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "server/admin_service.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
@@ -78,7 +78,8 @@ int Serve(const ServerOptions& options) {
     redis.write_timeout_ms = options.redis_timeout_ms;
     auto client = RedisClusterClient::Connect(redis);
     if (!client.ok()) {
-      spdlog::error("redis_cluster: {}", std::string(client.status().message()));
+      spdlog::error("redis_cluster: {}",
+                    std::string(client.status().message()));
       return 1;
     }
     registry_options.redis = std::move(*client);
@@ -107,8 +108,8 @@ int Serve(const ServerOptions& options) {
   update_options.kafka.topic_prefix = options.kafka_topic_prefix;
   update_options.kafka.hps_topics = options.kafka_hps_topics;
   update_options.kafka.metadata_refresh_ms = options.kafka_metadata_refresh_ms;
-  auto updates = UpdateSidecar::Start(update_options, store->get(),
-                                      registry->get());
+  auto updates =
+      UpdateSidecar::Start(update_options, store->get(), registry->get());
   if (!updates.ok()) {
     spdlog::error("updates: {}", std::string(updates.status().message()));
     return 1;
@@ -125,9 +126,10 @@ int Serve(const ServerOptions& options) {
     spdlog::error("{}", std::string(s.message()));
     return 1;
   }
-  const uint32_t workers = options.worker_threads != 0
-                               ? options.worker_threads
-                               : std::max(1u, std::thread::hardware_concurrency());
+  const uint32_t workers =
+      options.worker_threads != 0
+          ? options.worker_threads
+          : std::max(1u, std::thread::hardware_concurrency());
   auto batcher = std::make_unique<Batcher>(batcher_options);
   LookupHandler handler(registry->get(), options.max_keys_per_request);
   EmbeddingService embedding(&handler, batcher.get());
@@ -146,7 +148,9 @@ int Serve(const ServerOptions& options) {
       },
       // The reply keeps its shape: LookupCall overwrites every field, and a
       // same-shaped next request then reuses the row buffers as they are.
-      [](v1::LookupRequest* request, v1::LookupResponse*) { request->Clear(); });
+      [](v1::LookupRequest* request, v1::LookupResponse*) {
+        request->Clear();
+      });
   embedding.SetMessageAllocatorFor_Lookup(&lookup_messages);
   AdminService admin(registry->get(), &handler, updates->get());
   DiagnosticsService diagnostics(options.max_message_bytes);

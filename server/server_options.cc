@@ -1,7 +1,6 @@
 #include "server/server_options.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -116,7 +115,8 @@ int ParseServerOptions(int argc, char** argv, ServerOptions* options) {
   if (!config.empty()) {
     absl::Status s = options->MergeJsonFile(config);
     if (!s.ok()) {
-      std::fprintf(stderr, "strata-server: %s\n", std::string(s.message()).c_str());
+      std::fprintf(stderr, "strata-server: %s\n",
+                   std::string(s.message()).c_str());
       return 2;
     }
   }
@@ -136,7 +136,8 @@ int ParseServerOptions(int argc, char** argv, ServerOptions* options) {
   }
   absl::Status s = options->Validate();
   if (!s.ok()) {
-    std::fprintf(stderr, "strata-server: %s\n", std::string(s.message()).c_str());
+    std::fprintf(stderr, "strata-server: %s\n",
+                 std::string(s.message()).c_str());
     return 2;
   }
   return -1;

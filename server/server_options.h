@@ -20,38 +20,39 @@ namespace strata {
 
 // X(type, name, help): the one list of options.
 #define STRATA_SERVER_OPTION_FIELDS(X)                                        \
-  X(std::string, listen, "gRPC address to serve on (host:port; port 0 picks " \
-                         "a free one)")                                       \
+  X(std::string, listen,                                                      \
+    "gRPC address to serve on (host:port; port 0 picks "                      \
+    "a free one)")                                                            \
   X(std::string, data_dir, "Folder holding the RocksDB copy of every model")  \
   X(std::string, port_file,                                                   \
-    "If set, the bound port is written here once the server is ready")       \
+    "If set, the bound port is written here once the server is ready")        \
   X(uint32_t, worker_threads, "Lookup worker threads (0 = one per core)")     \
   X(uint32_t, max_queued_requests,                                            \
-    "Requests waiting for a worker beyond which new ones get "               \
+    "Requests waiting for a worker beyond which new ones get "                \
     "RESOURCE_EXHAUSTED")                                                     \
   X(uint32_t, max_keys_per_request,                                           \
     "Most keys one Lookup may ask for, over all its tables")                  \
   X(uint32_t, max_batch_keys,                                                 \
     "A worker stops coalescing requests into a batch at this many keys")      \
   X(uint32_t, max_queue_delay_us,                                             \
-    "How long a worker waits for more requests when its batch is short "     \
+    "How long a worker waits for more requests when its batch is short "      \
     "(0 = take what is queued)")                                              \
   X(double, hit_rate_threshold,                                               \
-    "Per table and batch: tier-1 hit rate at or above which misses fill "    \
+    "Per table and batch: tier-1 hit rate at or above which misses fill "     \
     "tier 1 in the background instead of before the reply")                   \
   X(uint32_t, miss_budget_us,                                                 \
-    "Default time lower tiers get in background-fill mode before missing "   \
+    "Default time lower tiers get in background-fill mode before missing "    \
     "rows return as flagged defaults (0 = no limit)")                         \
   X(uint64_t, hash_map_capacity_bytes,                                        \
-    "Host hash-map cache in front of RocksDB, shared by all tables (0 = "    \
+    "Host hash-map cache in front of RocksDB, shared by all tables (0 = "     \
     "none)")                                                                  \
   X(std::string, redis_cluster,                                               \
-    "Comma-separated host:port seeds of a Redis Cluster shared by all pods, "\
-    "read between the hash map and RocksDB (empty = no Redis tier)")         \
+    "Comma-separated host:port seeds of a Redis Cluster shared by all pods, " \
+    "read between the hash map and RocksDB (empty = no Redis tier)")          \
   X(std::string, redis_user, "Redis ACL user (empty = legacy AUTH)")          \
   X(std::string, redis_password, "Redis AUTH password (empty = no AUTH)")     \
   X(uint64_t, redis_capacity_bytes,                                           \
-    "Row bytes Strata may keep in Redis, shared by all tables; past it, "    \
+    "Row bytes Strata may keep in Redis, shared by all tables; past it, "     \
     "rows are evicted")                                                       \
   X(uint32_t, redis_partitions,                                               \
     "Redis hashes (hash tags) each table is spread over")                     \
@@ -61,13 +62,13 @@ namespace strata {
   X(uint32_t, max_message_bytes, "Largest gRPC request or reply")             \
   X(uint32_t, shutdown_grace_ms,                                              \
     "On SIGTERM/SIGINT, how long in-flight calls may take to finish")         \
-  X(std::string, log_level, "trace, debug, info, warn, error or off")       \
+  X(std::string, log_level, "trace, debug, info, warn, error or off")         \
   X(std::string, kafka_brokers,                                               \
     "Kafka bootstrap servers for online updates (empty = no Kafka)")          \
   X(std::string, kafka_topic_prefix,                                          \
     "Update topics are <prefix><model> (protobuf strata.v1.UpdateBatch)")     \
   X(bool, kafka_hps_topics,                                                   \
-    "Also read HugeCTR HPS topics hps_et.<model>.<table> (HCTR messages)")   \
+    "Also read HugeCTR HPS topics hps_et.<model>.<table> (HCTR messages)")    \
   X(uint32_t, kafka_metadata_refresh_ms,                                      \
     "How often update topics and partitions are looked up again")
 

@@ -26,8 +26,8 @@ struct UpdateSidecarOptions {
 };
 
 struct UpdateSidecarStats {
-  ApplierStats applier;       // Kafka and PushUpdates together
-  UpdateSourceStats kafka;    // zero without Kafka
+  ApplierStats applier;     // Kafka and PushUpdates together
+  UpdateSourceStats kafka;  // zero without Kafka
   bool kafka_enabled = false;
 };
 

@@ -97,8 +97,8 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
   ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
   size_t keys = 0;
   auto take = [&] {
-    while (!queue_.empty() &&
-           (batch.empty() || keys + queue_.front().keys <= options_.max_batch_keys)) {
+    while (!queue_.empty() && (batch.empty() || keys + queue_.front().keys <=
+                                                    options_.max_batch_keys)) {
       keys += queue_.front().keys;
       batch.push_back(std::move(queue_.front().job));
       queue_.pop_front();
@@ -109,10 +109,10 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
     const auto until = std::chrono::steady_clock::now() +
                        std::chrono::microseconds(options_.max_queue_delay_us);
     while (keys < options_.max_batch_keys && !stopping_ &&
-           (queue_.empty() || keys + queue_.front().keys <= options_.max_batch_keys)) {
-      if (!ready_.wait_until(lock, until, [this] {
-            return stopping_ || !queue_.empty();
-          })) {
+           (queue_.empty() ||
+            keys + queue_.front().keys <= options_.max_batch_keys)) {
+      if (!ready_.wait_until(lock, until,
+                             [this] { return stopping_ || !queue_.empty(); })) {
         break;
       }
       const size_t before = batch.size();
@@ -142,8 +142,9 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
       continue;
     }
     if (batch[j]->miss_budget_us() > 0) {
-      budget_us = budget_us == 0 ? batch[j]->miss_budget_us()
-                                 : std::min(budget_us, batch[j]->miss_budget_us());
+      budget_us = budget_us == 0
+                      ? batch[j]->miss_budget_us()
+                      : std::min(budget_us, batch[j]->miss_budget_us());
     }
     for (TableLookup& t : batch[j]->tables()) {
       auto [it, inserted] = group_of.try_emplace(t.chain, groups.size());

@@ -6,14 +6,13 @@
 // accepting, runs every task already queued, and joins the threads.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
-
-#include <condition_variable>
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 

@@ -33,7 +33,8 @@ class KeyDeduper {
 
   // The dense index of `key`: new keys get the next index.
   uint32_t Insert(int64_t key, bool* inserted) {
-    for (size_t i = Mix64(static_cast<uint64_t>(key)) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Mix64(static_cast<uint64_t>(key)) & mask_;;
+         i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.generation != generation_) {
         s = Slot{key, generation_, size_};

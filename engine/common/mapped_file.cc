@@ -17,7 +17,8 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    std::string msg = absl::StrCat("cannot open ", path, ": ", std::strerror(err));
+    std::string msg =
+        absl::StrCat("cannot open ", path, ": ", std::strerror(err));
     return err == ENOENT ? absl::NotFoundError(msg)
                          : absl::PermissionDeniedError(msg);
   }

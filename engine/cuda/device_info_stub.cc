@@ -4,8 +4,6 @@ namespace strata {
 
 int CudaDeviceCount() { return 0; }
 
-std::string CudaDescription() {
-  return "no CUDA device: built without CUDA";
-}
+std::string CudaDescription() { return "no CUDA device: built without CUDA"; }
 
 }  // namespace strata

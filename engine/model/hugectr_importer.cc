@@ -73,9 +73,9 @@ absl::StatusOr<TableInput> OpenTable(const std::string& from,
   const size_t key_bytes = t.keys->size();
   const size_t emb_bytes = t.emb_vector->size();
   if (key_bytes % sizeof(int64_t) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table ", name, ": key file is ", key_bytes,
-        " bytes, not a multiple of 8 (int64 keys)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", name, ": key file is ", key_bytes,
+                     " bytes, not a multiple of 8 (int64 keys)"));
   }
   t.rows = key_bytes / sizeof(int64_t);
   if (t.rows == 0) {
@@ -83,10 +83,11 @@ absl::StatusOr<TableInput> OpenTable(const std::string& from,
         absl::StrCat("table ", name, ": key file is empty"));
   }
   if (emb_bytes % (t.rows * sizeof(float)) != 0 || emb_bytes == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table ", name, ": emb_vector is ", emb_bytes, " bytes, which is not ",
-        t.rows, " keys x 4 x dim for any whole dim (key and emb_vector "
-        "sizes disagree)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", name, ": emb_vector is ", emb_bytes,
+                     " bytes, which is not ", t.rows,
+                     " keys x 4 x dim for any whole dim (key and emb_vector "
+                     "sizes disagree)"));
   }
   t.dim = static_cast<uint32_t>(emb_bytes / (t.rows * sizeof(float)));
   if (options.dim != 0 && t.dim != options.dim) {
@@ -192,21 +193,23 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
   manifest.name = model;
   manifest.version = version;
   manifest.update_offsets = options.update_offsets;
-  manifest.created_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  manifest.created_unix_s =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::vector<std::string> created;
   absl::Status status = [&]() -> absl::Status {
     for (const TableInput& t : tables) {
-      std::string cf_name = ModelStore::ColumnFamilyName(model, version, t.name);
+      std::string cf_name =
+          ModelStore::ColumnFamilyName(model, version, t.name);
       STRATA_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * cf,
                               store->CreateColumnFamily(cf_name));
       created.push_back(cf_name);
       rocksdb::IngestExternalFileOptions ingest;
       ingest.move_files = true;
-      STRATA_RETURN_IF_ERROR(FromRocksDb(
-          store->db()->IngestExternalFile(cf, {t.sst_path}, ingest),
-          "ingesting " + t.sst_path));
+      STRATA_RETURN_IF_ERROR(
+          FromRocksDb(store->db()->IngestExternalFile(cf, {t.sst_path}, ingest),
+                      "ingesting " + t.sst_path));
       manifest.tables.push_back(
           TableSpec{t.name, t.dim, t.rows, options.default_value, cf_name});
     }

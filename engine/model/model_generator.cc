@@ -15,10 +15,9 @@ namespace strata {
 namespace {
 
 constexpr uint64_t kCriteoRows[26] = {
-    45833188, 36746,    17245,    7413,   20243, 3,       7114,
-    1441,     62,       29275261, 1572176, 345138, 10,     2209,
-    11267,    128,      4,        974,    14,    48937457, 11316796,
-    40094537, 452104,   12606,    104,    35};
+    45833188, 36746,    17245,    7413,     20243,  3,     7114, 1441, 62,
+    29275261, 1572176,  345138,   10,       2209,   11267, 128,  4,    974,
+    14,       48937457, 11316796, 40094537, 452104, 12606, 104,  35};
 
 struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
@@ -60,8 +59,8 @@ absl::Status GeneratorOptions::Validate() const {
 std::vector<uint64_t> CriteoTableRows(double scale) {
   std::vector<uint64_t> rows;
   for (uint64_t r : kCriteoRows) {
-    rows.push_back(std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::llround(static_cast<double>(r) * scale))));
+    rows.push_back(std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(
+                                             static_cast<double>(r) * scale))));
   }
   return rows;
 }
@@ -98,7 +97,8 @@ absl::StatusOr<std::vector<TableSpec>> GenerateHugeCtrModel(
       for (uint32_t j = 0; j < options.dim; ++j) {
         row[j] = GeneratedValue(options.seed, t, key, j);
       }
-      STRATA_RETURN_IF_ERROR(Write(keys.get(), &key, sizeof(key), dir + "/key"));
+      STRATA_RETURN_IF_ERROR(
+          Write(keys.get(), &key, sizeof(key), dir + "/key"));
       STRATA_RETURN_IF_ERROR(Write(values.get(), row.data(),
                                    row.size() * sizeof(float),
                                    dir + "/emb_vector"));

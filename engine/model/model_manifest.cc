@@ -30,7 +30,8 @@ std::string ModelManifest::ToJson() const {
 }
 
 absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j =
+      nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::DataLossError("model manifest is not a JSON object");
   }
@@ -60,8 +61,8 @@ absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
 
 absl::Status ValidateName(const std::string& what, const std::string& name) {
   if (name.empty() || name.size() > 128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " name must be 1-128 characters, got \"", name, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " name must be 1-128 characters, got \"", name, "\""));
   }
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(
     ModelStore* store, const RegistryOptions& options) {
   STRATA_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<ModelRegistry> registry(new ModelRegistry(store, options));
-  STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> all, store->ListManifests());
+  STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> all,
+                          store->ListManifests());
   // Newest version of each model (the list is sorted by name, then version).
   std::map<std::string, ModelManifest> newest;
   for (ModelManifest& m : all) newest[m.name] = std::move(m);
@@ -54,7 +55,8 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
     const ModelManifest& manifest, uint64_t total_bytes) const {
   auto model = std::make_shared<Model>(manifest);
   for (const TableSpec& spec : manifest.tables) {
-    rocksdb::ColumnFamilyHandle* cf = store_->FindColumnFamily(spec.column_family);
+    rocksdb::ColumnFamilyHandle* cf =
+        store_->FindColumnFamily(spec.column_family);
     if (cf == nullptr) {
       return absl::DataLossError(absl::StrCat(
           "model ", manifest.name, "@", manifest.version, " table ", spec.name,
@@ -70,8 +72,8 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       // A partition (and its lock) per ~64 K rows, 1 to 16: a small table
       // gains nothing from more, and every partition a batch touches costs
       // a lock round trip.
-      hm.partitions = static_cast<uint32_t>(
-          std::clamp<uint64_t>(spec.rows / 65536, 1, 16));
+      hm.partitions =
+          static_cast<uint32_t>(std::clamp<uint64_t>(spec.rows / 65536, 1, 16));
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
                               NewHashMapTier(spec.dim, hm));
       tiers.push_back(std::move(cache));
@@ -83,14 +85,15 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       double share = static_cast<double>(TableBytes(spec)) / total_bytes;
       rc.capacity_bytes = std::max<uint64_t>(
           1, static_cast<uint64_t>(share * options_.redis_capacity_bytes));
-      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RedisClusterTier> redis,
-                              NewRedisClusterTier(spec.dim, options_.redis, rc));
+      STRATA_ASSIGN_OR_RETURN(
+          std::unique_ptr<RedisClusterTier> redis,
+          NewRedisClusterTier(spec.dim, options_.redis, rc));
       tiers.push_back(std::move(redis));
     }
     tiers.push_back(NewRocksDbTier(store_->db(), cf, spec.dim));
-    model->tables_[spec.name] =
-        Model::Table{spec, std::make_unique<TierChain>(std::move(tiers),
-                                                       spec.default_value)};
+    model->tables_[spec.name] = Model::Table{
+        spec,
+        std::make_unique<TierChain>(std::move(tiers), spec.default_value)};
   }
   return model;
 }

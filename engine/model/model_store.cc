@@ -1,8 +1,8 @@
 #include "engine/model/model_store.h"
 
 #include <algorithm>
-#include <set>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "absl/strings/match.h"
@@ -68,8 +68,8 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
   store->table_options_ = MakeOptions(options);
 
   std::vector<std::string> names;
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(
-      *store->table_options_, db_path, &names);
+  rocksdb::Status s =
+      rocksdb::DB::ListColumnFamilies(*store->table_options_, db_path, &names);
   if (!s.ok()) names = {rocksdb::kDefaultColumnFamilyName};  // a new DB
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
@@ -108,7 +108,8 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
 absl::Status ModelStore::DropOrphans() {
   // An import that died before writing its manifest leaves column families
   // that no manifest names; nothing can read them, so reclaim the space.
-  STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> manifests, ListManifests());
+  STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> manifests,
+                          ListManifests());
   std::set<std::string> referenced;
   for (const ModelManifest& m : manifests) {
     for (const TableSpec& t : m.tables) referenced.insert(t.column_family);
@@ -135,7 +136,8 @@ ModelStore::~ModelStore() {
 
 absl::StatusOr<std::vector<ModelManifest>> ModelStore::ListManifests() const {
   std::vector<ModelManifest> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(kManifestPrefix);
        it->Valid() && it->key().starts_with(kManifestPrefix); it->Next()) {
     STRATA_ASSIGN_OR_RETURN(ModelManifest m,
@@ -149,7 +151,8 @@ absl::StatusOr<std::vector<ModelManifest>> ModelStore::ListManifests() const {
   return out;
 }
 
-absl::StatusOr<uint64_t> ModelStore::NextVersion(const std::string& model) const {
+absl::StatusOr<uint64_t> ModelStore::NextVersion(
+    const std::string& model) const {
   STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> all, ListManifests());
   uint64_t next = 1;
   for (const ModelManifest& m : all) {
@@ -161,12 +164,11 @@ absl::StatusOr<uint64_t> ModelStore::NextVersion(const std::string& model) const
 absl::Status ModelStore::PutManifest(const ModelManifest& manifest) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocksDb(
-      db_->Put(wo,
-               absl::StrCat(kManifestPrefix, manifest.name, "@",
-                            manifest.version),
-               manifest.ToJson()),
-      "writing model manifest");
+  return FromRocksDb(db_->Put(wo,
+                              absl::StrCat(kManifestPrefix, manifest.name, "@",
+                                           manifest.version),
+                              manifest.ToJson()),
+                     "writing model manifest");
 }
 
 rocksdb::ColumnFamilyHandle* ModelStore::FindColumnFamily(
@@ -184,9 +186,9 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> ModelStore::CreateColumnFamily(
         absl::StrCat("column family ", name, " already exists"));
   }
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  STRATA_RETURN_IF_ERROR(FromRocksDb(
-      db_->CreateColumnFamily(*table_options_, name, &handle),
-      absl::StrCat("creating column family ", name)));
+  STRATA_RETURN_IF_ERROR(
+      FromRocksDb(db_->CreateColumnFamily(*table_options_, name, &handle),
+                  absl::StrCat("creating column family ", name)));
   column_families_[name] = handle;
   return handle;
 }

@@ -56,9 +56,11 @@ class ModelStore {
   const rocksdb::Options& table_options() const { return *table_options_; }
 
   // Every stored model version, sorted by name then version.
-  [[nodiscard]] absl::StatusOr<std::vector<ModelManifest>> ListManifests() const;
+  [[nodiscard]] absl::StatusOr<std::vector<ModelManifest>> ListManifests()
+      const;
   // 1 + the highest stored version of `model` (1 when there is none).
-  [[nodiscard]] absl::StatusOr<uint64_t> NextVersion(const std::string& model) const;
+  [[nodiscard]] absl::StatusOr<uint64_t> NextVersion(
+      const std::string& model) const;
   [[nodiscard]] absl::Status PutManifest(const ModelManifest& manifest);
 
   // The handle of an existing column family, or nullptr.
@@ -70,7 +72,8 @@ class ModelStore {
       const std::vector<std::string>& names);
 
   static std::string ColumnFamilyName(const std::string& model,
-                                      uint64_t version, const std::string& table);
+                                      uint64_t version,
+                                      const std::string& table);
 
  private:
   ModelStore() = default;

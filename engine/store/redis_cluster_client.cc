@@ -204,7 +204,8 @@ absl::Status RedisClusterClient::RefreshSlotMap() {
       errors.push_back(std::string(conn.status().message()));
       continue;
     }
-    absl::StatusOr<RedisReplyPtr> reply = (*conn)->Command({"CLUSTER", "SLOTS"});
+    absl::StatusOr<RedisReplyPtr> reply =
+        (*conn)->Command({"CLUSTER", "SLOTS"});
     if (!reply.ok()) {
       node->ReportFailure();
       errors.push_back(std::string(reply.status().message()));
@@ -214,9 +215,9 @@ absl::Status RedisClusterClient::RefreshSlotMap() {
     if (IsErrorReply(**reply)) continue;
     if (InstallSlots(**reply, node->address()).ok()) return absl::OkStatus();
   }
-  return absl::UnavailableError(absl::StrCat(
-      "redis cluster: no node answered CLUSTER SLOTS: ",
-      absl::StrJoin(errors, "; ")));
+  return absl::UnavailableError(
+      absl::StrCat("redis cluster: no node answered CLUSTER SLOTS: ",
+                   absl::StrJoin(errors, "; ")));
 }
 
 void RedisClusterClient::RequestRefresh() {
@@ -357,10 +358,10 @@ void RedisClusterClient::Execute(
             break;
           }
         }
-        (*replies)[i] = absl::UnavailableError(absl::StrCat(
-            "redis cluster: slot ", commands[i].slot, " still redirected (",
-            ReplyText(**reply), ") after ", options_.max_attempts,
-            " attempts"));
+        (*replies)[i] = absl::UnavailableError(
+            absl::StrCat("redis cluster: slot ", commands[i].slot,
+                         " still redirected (", ReplyText(**reply), ") after ",
+                         options_.max_attempts, " attempts"));
         retry.push_back(i);
       }
       if (failed.ok()) {

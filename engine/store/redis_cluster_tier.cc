@@ -18,9 +18,9 @@ namespace strata {
 absl::Status RedisClusterTierOptions::Validate() const {
   if (table_prefix.empty() || absl::StrContains(table_prefix, '{') ||
       absl::StrContains(table_prefix, '}')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "redis tier: table_prefix \"", table_prefix,
-        "\" must be non-empty and free of '{' and '}'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis tier: table_prefix \"", table_prefix,
+                     "\" must be non-empty and free of '{' and '}'"));
   }
   if (partitions == 0 || partitions > 16384) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -71,12 +71,13 @@ class RedisClusterTierImpl final : public RedisClusterTier {
         client_(std::move(client)),
         options_(options),
         rows_(options.partitions) {
-    const uint64_t rows =
-        std::max<uint64_t>(1, options.capacity_bytes / (kEncodedKeySize + row_bytes_));
-    cap_per_partition_ = absl::StrCat(
-        std::max<uint64_t>(1, rows / options.partitions));
+    const uint64_t rows = std::max<uint64_t>(
+        1, options.capacity_bytes / (kEncodedKeySize + row_bytes_));
+    cap_per_partition_ =
+        absl::StrCat(std::max<uint64_t>(1, rows / options.partitions));
     for (uint32_t p = 0; p < options.partitions; ++p) {
-      hash_keys_.push_back(absl::StrCat("{", options.table_prefix, ":", p, "}"));
+      hash_keys_.push_back(
+          absl::StrCat("{", options.table_prefix, ":", p, "}"));
       slots_.push_back(RedisKeySlot(hash_keys_.back()));
     }
   }
@@ -225,8 +226,8 @@ class RedisClusterTierImpl final : public RedisClusterTier {
     size_t begin, end;  // range of Plan::order
   };
   struct Plan {
-    std::vector<char> fields;    // (n, 8) encoded keys, by key position
-    std::vector<size_t> order;   // key positions, grouped by partition
+    std::vector<char> fields;   // (n, 8) encoded keys, by key position
+    std::vector<size_t> order;  // key positions, grouped by partition
     std::vector<Chunk> chunks;
   };
 
@@ -239,8 +240,8 @@ class RedisClusterTierImpl final : public RedisClusterTier {
     std::vector<size_t> start(parts + 1, 0);
     for (size_t i = 0; i < n; ++i) {
       EncodeKey(keys[i], &plan.fields[i * kEncodedKeySize]);
-      part[i] = static_cast<uint32_t>(Mix64(static_cast<uint64_t>(keys[i])) %
-                                      parts);
+      part[i] =
+          static_cast<uint32_t>(Mix64(static_cast<uint64_t>(keys[i])) % parts);
       ++start[part[i] + 1];
     }
     for (uint32_t p = 0; p < parts; ++p) start[p + 1] += start[p];
@@ -251,8 +252,9 @@ class RedisClusterTierImpl final : public RedisClusterTier {
       for (size_t b = start[p]; b < start[p + 1];
            b += options_.max_keys_per_command) {
         plan.chunks.push_back(
-            {p, b, std::min<size_t>(start[p + 1],
-                                    b + options_.max_keys_per_command)});
+            {p, b,
+             std::min<size_t>(start[p + 1],
+                              b + options_.max_keys_per_command)});
       }
     }
     return plan;
@@ -280,7 +282,8 @@ absl::StatusOr<std::unique_ptr<RedisClusterTier>> NewRedisClusterTier(
     uint32_t dim, std::shared_ptr<RedisClusterClient> client,
     const RedisClusterTierOptions& options) {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  if (dim == 0) return absl::InvalidArgumentError("redis tier: dim must be > 0");
+  if (dim == 0)
+    return absl::InvalidArgumentError("redis tier: dim must be > 0");
   if (client == nullptr) {
     return absl::InvalidArgumentError("redis tier: no cluster client");
   }

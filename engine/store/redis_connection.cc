@@ -105,8 +105,8 @@ RedisConnection::~RedisConnection() { redisFree(context_); }
 
 absl::Status RedisConnection::IoError(absl::string_view what) {
   broken_ = true;
-  std::string why = context_->errstr[0] != '\0' ? context_->errstr
-                                                 : "connection error";
+  std::string why =
+      context_->errstr[0] != '\0' ? context_->errstr : "connection error";
   if (context_->err == REDIS_ERR_IO &&
       (errno == EAGAIN || errno == EWOULDBLOCK)) {
     why = "timed out";

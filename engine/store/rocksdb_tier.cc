@@ -30,7 +30,8 @@ class RocksDbTier final : public Tier {
     std::vector<rocksdb::Slice> slices(n);
     for (size_t i = 0; i < n; ++i) {
       EncodeKey(keys[i], &encoded[i * kEncodedKeySize]);
-      slices[i] = rocksdb::Slice(&encoded[i * kEncodedKeySize], kEncodedKeySize);
+      slices[i] =
+          rocksdb::Slice(&encoded[i * kEncodedKeySize], kEncodedKeySize);
     }
     std::vector<rocksdb::PinnableSlice> found(n);
     std::vector<rocksdb::Status> statuses(n);
@@ -45,9 +46,9 @@ class RocksDbTier final : public Tier {
       }
       if (!statuses[i].ok()) return FromRocksDb(statuses[i], "rocksdb lookup");
       if (found[i].size() != row_bytes) {
-        return absl::DataLossError(absl::StrCat(
-            "rocksdb row for key ", keys[i], " has ", found[i].size(),
-            " bytes, expected ", row_bytes));
+        return absl::DataLossError(
+            absl::StrCat("rocksdb row for key ", keys[i], " has ",
+                         found[i].size(), " bytes, expected ", row_bytes));
       }
       std::memcpy(&values[i * dim_], found[i].data(), row_bytes);
       ++hits;

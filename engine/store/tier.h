@@ -45,7 +45,7 @@ class Tier {
 
   // Inserts or overwrites rows. A cache tier may evict to make room.
   [[nodiscard]] virtual absl::Status Upsert(
-      absl::Span<const int64_t> keys,      // (n)
+      absl::Span<const int64_t> keys,       // (n)
       absl::Span<const float> values) = 0;  // (n, dim)
 
   // Removes rows; keys that are absent are ignored.

@@ -172,7 +172,8 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
     };
     if (!options.background->TrySubmit(task)) task();  // pool full: inline
     std::unique_lock lock(read->mu);
-    if (!read->cv.wait_for(lock, std::chrono::microseconds(options.miss_budget_us),
+    if (!read->cv.wait_for(lock,
+                           std::chrono::microseconds(options.miss_budget_us),
                            [&read] { return read->done; })) {
       lock.unlock();
       for (const Pending& m : pending) fill_default(m);  // still fills tier 1
@@ -180,8 +181,8 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
     }
     STRATA_RETURN_IF_ERROR(read->status);
   } else {
-    STRATA_RETURN_IF_ERROR(ReadBelow(1, read->keys, absl::MakeSpan(read->values),
-                                     &read->missing));
+    STRATA_RETURN_IF_ERROR(
+        ReadBelow(1, read->keys, absl::MakeSpan(read->values), &read->missing));
     if (async) {
       auto fill = [this, read] {
         FillTop(read->keys, read->values, read->missing).IgnoreError();

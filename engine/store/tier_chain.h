@@ -61,17 +61,19 @@ class TierChain {
   // Fills every row of `values`. Appends the positions of rows that are the
   // default row (no tier holds the key, or not within the miss budget) to
   // `defaulted`, ascending.
-  [[nodiscard]] absl::Status Lookup(absl::Span<const int64_t> keys,  // (n)
-                                    absl::Span<float> values,  // (n, dim)
-                                    std::vector<size_t>* defaulted,
-                                    const ChainLookupOptions& options = {}) const;
+  [[nodiscard]] absl::Status Lookup(
+      absl::Span<const int64_t> keys,  // (n)
+      absl::Span<float> values,        // (n, dim)
+      std::vector<size_t>* defaulted,
+      const ChainLookupOptions& options = {}) const;
 
   // The same for several callers at once: tier 1 reads straight into each
   // part's rows, and the keys it misses are deduplicated across all parts,
   // so each is read from the lower tiers once. The tier-1 hit rate that
   // picks the fill mode is that of all parts together.
   [[nodiscard]] absl::Status LookupParts(
-      absl::Span<ChainPart> parts, const ChainLookupOptions& options = {}) const;
+      absl::Span<ChainPart> parts,
+      const ChainLookupOptions& options = {}) const;
 
  private:
   // Reads `keys` from tiers [first, end), filling rows found at a tier into

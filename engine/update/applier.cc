@@ -17,8 +17,8 @@ namespace {
 
 std::string OffsetKey(const Model& model, const std::string& topic,
                       int32_t partition) {
-  return absl::StrCat("offset/", model.name(), "@", model.version(), "/",
-                      topic, "/", partition);
+  return absl::StrCat("offset/", model.name(), "@", model.version(), "/", topic,
+                      "/", partition);
 }
 
 }  // namespace
@@ -38,11 +38,10 @@ std::string Applier::PartitionKey(const std::string& topic, int32_t partition) {
 absl::Status Applier::WritePosition(const Model& model,
                                     const UpdatePosition& position,
                                     void* batch) {
-  return FromRocksDb(
-      static_cast<rocksdb::WriteBatch*>(batch)->Put(
-          OffsetKey(model, position.topic, position.partition),
-          absl::StrCat(position.offset + 1)),
-      "batching update offset");
+  return FromRocksDb(static_cast<rocksdb::WriteBatch*>(batch)->Put(
+                         OffsetKey(model, position.topic, position.partition),
+                         absl::StrCat(position.offset + 1)),
+                     "batching update offset");
 }
 
 absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
@@ -77,23 +76,23 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
         position_model != nullptr ? position_model : registry_->Find(u.model);
     if (model == nullptr || model->name() != u.model) {
       return position_model != nullptr
-                 ? absl::InvalidArgumentError(absl::StrCat(
-                       "update for model ", u.model, " on a topic of model ",
-                       position->model))
+                 ? absl::InvalidArgumentError(
+                       absl::StrCat("update for model ", u.model,
+                                    " on a topic of model ", position->model))
                  : absl::NotFoundError(
                        absl::StrCat("no serving model ", u.model));
     }
     const Model::Table* table = model->FindTable(u.table);
     if (table == nullptr) {
-      return absl::NotFoundError(absl::StrCat("model ", u.model,
-                                              " has no table ", u.table));
+      return absl::NotFoundError(
+          absl::StrCat("model ", u.model, " has no table ", u.table));
     }
     if (u.dim != table->spec.dim ||
         u.values.size() != u.keys.size() * size_t{u.dim}) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "update for ", u.model, "/", u.table, " has dim ", u.dim, " and ",
-          u.values.size(), " floats for ", u.keys.size(), " keys; the table ",
-          "has dim ", table->spec.dim));
+      return absl::InvalidArgumentError(
+          absl::StrCat("update for ", u.model, "/", u.table, " has dim ", u.dim,
+                       " and ", u.values.size(), " floats for ", u.keys.size(),
+                       " keys; the table ", "has dim ", table->spec.dim));
     }
     rocksdb::ColumnFamilyHandle* cf =
         store_->FindColumnFamily(table->spec.column_family);
@@ -114,9 +113,9 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
       EncodeKey(u.keys[r], k);
       STRATA_RETURN_IF_ERROR(FromRocksDb(
           batch.Put(targets[i].cf, rocksdb::Slice(k, kEncodedKeySize),
-                    rocksdb::Slice(reinterpret_cast<const char*>(
-                                       &u.values[r * u.dim]),
-                                   row_bytes)),
+                    rocksdb::Slice(
+                        reinterpret_cast<const char*>(&u.values[r * u.dim]),
+                        row_bytes)),
           "batching update rows"));
     }
     rows += u.keys.size();
@@ -138,10 +137,10 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
     if (options_.reinvalidate_delay_ms > 0 &&
         targets[i].table->chain->tiers().size() > 1) {
       absl::MutexLock lock(&mu_);
-      pending_.push_back(Pending{
-          std::chrono::steady_clock::now() +
-              std::chrono::milliseconds(options_.reinvalidate_delay_ms),
-          targets[i].model, updates[i].table, updates[i].keys});
+      pending_.push_back(
+          Pending{std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(options_.reinvalidate_delay_ms),
+                  targets[i].model, updates[i].table, updates[i].keys});
     }
   }
   applied_messages_.fetch_add(1, std::memory_order_relaxed);
@@ -176,13 +175,14 @@ absl::StatusOr<std::optional<int64_t>> Applier::NextOffset(
   if (s.ok()) {
     int64_t offset = 0;
     if (!absl::SimpleAtoi(value, &offset)) {
-      return absl::DataLossError(absl::StrCat("bad stored offset \"", value,
-                                              "\" for ", topic, "/", partition));
+      return absl::DataLossError(absl::StrCat(
+          "bad stored offset \"", value, "\" for ", topic, "/", partition));
     }
     return offset;
   }
   if (!s.IsNotFound()) return FromRocksDb(s, "reading update offset");
-  auto it = model->manifest().update_offsets.find(PartitionKey(topic, partition));
+  auto it =
+      model->manifest().update_offsets.find(PartitionKey(topic, partition));
   if (it != model->manifest().update_offsets.end()) return it->second;
   return std::optional<int64_t>();
 }
@@ -197,8 +197,8 @@ void Applier::Invalidate(const Model& model, const std::string& table,
     if (!s.ok()) {
       // The authoritative write is done; a cache that cannot erase would
       // serve an old row, so say so loudly.
-      spdlog::error("invalidating {} keys of {}/{} in tier {}: {}",
-                    keys.size(), model.name(), table, tiers[i]->name(),
+      spdlog::error("invalidating {} keys of {}/{} in tier {}: {}", keys.size(),
+                    model.name(), table, tiers[i]->name(),
                     std::string(s.message()));
     }
   }

@@ -69,7 +69,7 @@ class Applier {
  public:
   // Runs after a batch is durable and the host caches are invalidated.
   using Hook = std::function<void(const Model& model, const std::string& table,
-                                  absl::Span<const int64_t> keys,  // (n)
+                                  absl::Span<const int64_t> keys,    // (n)
                                   absl::Span<const float> values)>;  // (n, dim)
 
   Applier(ModelStore* store, const ModelRegistry* registry,

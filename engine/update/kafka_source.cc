@@ -1,5 +1,3 @@
-#include "engine/common/status_macros.h"
-#include "engine/update/kafka_conf.h"
 #include "engine/update/kafka_source.h"
 
 #include <librdkafka/rdkafka.h>
@@ -14,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "engine/common/status_macros.h"
+#include "engine/update/kafka_conf.h"
 #include "engine/update/update_codec.h"
 
 namespace strata {
@@ -133,8 +133,8 @@ void KafkaSource::Run() {
   while (!stop_.load()) {
     if (Clock::now() >= next_refresh) {
       RefreshAssignment();
-      next_refresh =
-          Clock::now() + std::chrono::milliseconds(options_.metadata_refresh_ms);
+      next_refresh = Clock::now() +
+                     std::chrono::milliseconds(options_.metadata_refresh_ms);
     }
     rd_kafka_message_t* m =
         rd_kafka_consumer_poll(rk_, static_cast<int>(options_.poll_timeout_ms));
@@ -145,7 +145,8 @@ void KafkaSource::Run() {
     applier_->Tick();
     if (Clock::now() >= next_lag) {
       UpdateLag();
-      next_lag = Clock::now() + std::chrono::milliseconds(options_.lag_refresh_ms);
+      next_lag =
+          Clock::now() + std::chrono::milliseconds(options_.lag_refresh_ms);
     }
   }
 }
@@ -159,8 +160,8 @@ void KafkaSource::RefreshAssignment() {
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       connected_ = false;
-      LogTrouble(absl::StrCat("metadata for ", topic, ": ",
-                              rd_kafka_err2str(err)));
+      LogTrouble(
+          absl::StrCat("metadata for ", topic, ": ", rd_kafka_err2str(err)));
       break;  // brokers down: try every topic again later
     }
     connected_ = true;
@@ -244,9 +245,10 @@ void KafkaSource::Handle(const rd_kafka_message_t* m) {
     // The store failed: read the message again after a pause.
     spdlog::error("kafka: applying {} offset {}: {}; retrying", key, m->offset,
                   std::string(rows.status().message()));
-    rd_kafka_topic_partition_list_t* seek = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(seek, topic.c_str(), m->partition)->offset =
-        m->offset;
+    rd_kafka_topic_partition_list_t* seek =
+        rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(seek, topic.c_str(), m->partition)
+        ->offset = m->offset;
     rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, seek, 1000);
     if (error != nullptr) rd_kafka_error_destroy(error);
     rd_kafka_topic_partition_list_destroy(seek);
@@ -261,8 +263,8 @@ void KafkaSource::UpdateLag() {
   for (const auto& [key, part] : assigned_) {
     int64_t low = 0, high = 0;
     if (rd_kafka_get_watermark_offsets(rk_, part.topic.c_str(), part.partition,
-                                       &low, &high) !=
-            RD_KAFKA_RESP_ERR_NO_ERROR ||
+                                       &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         high < 0) {
       continue;  // not fetched yet
     }

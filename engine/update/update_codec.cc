@@ -86,7 +86,8 @@ absl::StatusOr<DecodedUpdate> FromUpdateBatch(const v1::UpdateBatch& batch) {
   out.dim = batch.dim();
   out.keys.assign(batch.keys().begin(), batch.keys().end());
   out.values.resize(n * batch.dim());
-  if (n > 0) std::memcpy(out.values.data(), batch.values().data(), n * row_bytes);
+  if (n > 0)
+    std::memcpy(out.values.data(), batch.values().data(), n * row_bytes);
   return out;
 }
 

@@ -24,7 +24,7 @@ struct UpdateSourceStats {
   uint64_t stale_messages = 0;    // older than the serving snapshot
   uint64_t lag = 0;               // messages on the topics not applied yet
   uint32_t assigned_partitions = 0;
-  bool connected = false;         // the last fetch or metadata call succeeded
+  bool connected = false;  // the last fetch or metadata call succeeded
 };
 
 class UpdateSource {

@@ -61,22 +61,38 @@ Flags Parse(int argc, char** argv) {
       if (i + 1 >= argc) Die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--rows") f.rows = std::stoll(next());
-    else if (a == "--dim") f.dim = std::stoul(next());
-    else if (a == "--batch") f.batch = std::stoul(next());
-    else if (a == "--alpha") f.alpha = std::stod(next());
-    else if (a == "--seconds") f.seconds = std::stod(next());
-    else if (a == "--runs") f.runs = std::stoi(next());
-    else if (a == "--threads") f.threads = std::stoi(next());
-    else if (a == "--masters") f.masters = std::stoi(next());
-    else if (a == "--replicas") f.replicas = std::stoi(next());
-    else if (a == "--partitions") f.partitions = std::stoul(next());
-    else if (a == "--seed") f.seed = std::stoull(next());
-    else if (a == "--cluster") f.cluster = next();
-    else if (a == "--single") f.single = next();
-    else if (a == "--password") f.password = next();
-    else if (a == "--json") f.json = true;
-    else Die("unknown flag " + a);
+    if (a == "--rows")
+      f.rows = std::stoll(next());
+    else if (a == "--dim")
+      f.dim = std::stoul(next());
+    else if (a == "--batch")
+      f.batch = std::stoul(next());
+    else if (a == "--alpha")
+      f.alpha = std::stod(next());
+    else if (a == "--seconds")
+      f.seconds = std::stod(next());
+    else if (a == "--runs")
+      f.runs = std::stoi(next());
+    else if (a == "--threads")
+      f.threads = std::stoi(next());
+    else if (a == "--masters")
+      f.masters = std::stoi(next());
+    else if (a == "--replicas")
+      f.replicas = std::stoi(next());
+    else if (a == "--partitions")
+      f.partitions = std::stoul(next());
+    else if (a == "--seed")
+      f.seed = std::stoull(next());
+    else if (a == "--cluster")
+      f.cluster = next();
+    else if (a == "--single")
+      f.single = next();
+    else if (a == "--password")
+      f.password = next();
+    else if (a == "--json")
+      f.json = true;
+    else
+      Die("unknown flag " + a);
   }
   return f;
 }
@@ -96,8 +112,8 @@ std::vector<std::vector<int64_t>> MakeBatches(const Flags& f, size_t count) {
   std::vector<std::vector<int64_t>> batches(count);
   for (auto& b : batches) {
     for (size_t i = 0; i < f.batch; ++i) {
-      const size_t r = std::lower_bound(cdf.begin(), cdf.end(), u(rng)) -
-                       cdf.begin();
+      const size_t r =
+          std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin();
       b.push_back(KeyOfRank(std::min<size_t>(r, f.rows - 1)));
     }
   }
@@ -133,8 +149,9 @@ double Measure(const Flags& f, size_t batches, Body body) {
   std::this_thread::sleep_for(std::chrono::duration<double>(f.seconds));
   stop = true;
   for (auto& th : threads) th.join();
-  const double s = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start).count();
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return static_cast<double>(keys.load()) / s;
 }
 
@@ -223,7 +240,8 @@ int Main(int argc, char** argv) {
     if (!(*tier)->Lookup(keys, absl::MakeSpan(values), &missing).ok()) {
       Die("lookup failed");
     }
-    tier_hits.fetch_add(keys.size() - missing.size(), std::memory_order_relaxed);
+    tier_hits.fetch_add(keys.size() - missing.size(),
+                        std::memory_order_relaxed);
     return keys.size();
   };
   auto mget_body = [&](int t, size_t b) -> uint64_t {
@@ -267,22 +285,25 @@ int Main(int argc, char** argv) {
     tier_rate.push_back(t);
     mget_rate.push_back(m);
     ratio.push_back(t / m);
-    std::printf("run %d: redis cluster tier %.0f keys/s, single-node MGET %.0f "
-                "keys/s, ratio %.3f\n", run, t, m, t / m);
+    std::printf(
+        "run %d: redis cluster tier %.0f keys/s, single-node MGET %.0f "
+        "keys/s, ratio %.3f\n",
+        run, t, m, t / m);
   }
   const uint64_t th = tier_hits.load(), mh = mget_hits.load();
-  std::printf("median: redis cluster tier %.0f keys/s, single-node MGET %.0f "
-              "keys/s, median ratio %.3f (target >= 0.8); hits tier %llu "
-              "MGET %llu\n", Median(tier_rate), Median(mget_rate),
-              Median(ratio), static_cast<unsigned long long>(th),
-              static_cast<unsigned long long>(mh));
+  std::printf(
+      "median: redis cluster tier %.0f keys/s, single-node MGET %.0f "
+      "keys/s, median ratio %.3f (target >= 0.8); hits tier %llu "
+      "MGET %llu\n",
+      Median(tier_rate), Median(mget_rate), Median(ratio),
+      static_cast<unsigned long long>(th), static_cast<unsigned long long>(mh));
   if (f.json) {
-    std::printf("{\"rows\":%lld,\"dim\":%u,\"batch\":%zu,\"alpha\":%.2f,"
-                "\"threads\":%d,\"partitions\":%u,\"tier_keys_per_s\":%.0f,"
-                "\"mget_keys_per_s\":%.0f,\"ratio\":%.3f}\n",
-                static_cast<long long>(f.rows), f.dim, f.batch, f.alpha,
-                f.threads, f.partitions, Median(tier_rate), Median(mget_rate),
-                Median(ratio));
+    std::printf(
+        "{\"rows\":%lld,\"dim\":%u,\"batch\":%zu,\"alpha\":%.2f,"
+        "\"threads\":%d,\"partitions\":%u,\"tier_keys_per_s\":%.0f,"
+        "\"mget_keys_per_s\":%.0f,\"ratio\":%.3f}\n",
+        static_cast<long long>(f.rows), f.dim, f.batch, f.alpha, f.threads,
+        f.partitions, Median(tier_rate), Median(mget_rate), Median(ratio));
   }
   tier->reset();
   single.reset();

@@ -5,7 +5,6 @@
 //  - produce-to-visible latency p50/p99 of single-row probes,
 // all while a lookup load thread reads the table through its tier chain.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,19 +24,22 @@ namespace strata::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Secs(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 struct Args {
-  int rows = 100000;       // rows of the table (and key range of updates)
-  int updates = 200000;    // rows published in the throughput phase
-  int batch = 1000;        // rows per message / per raw WriteBatch
-  int probes = 200;        // single-row latency probes
+  int rows = 100000;     // rows of the table (and key range of updates)
+  int updates = 200000;  // rows published in the throughput phase
+  int batch = 1000;      // rows per message / per raw WriteBatch
+  int probes = 200;      // single-row latency probes
   int partitions = 4;
   uint32_t dim = 64;
   bool json = false;
 };
 
-double RawWriteBatch(UpdateModel& m, const Args& a, const std::vector<int64_t>& keys,
+double RawWriteBatch(UpdateModel& m, const Args& a,
+                     const std::vector<int64_t>& keys,
                      const std::vector<float>& values, uint32_t dim) {
   auto cf = m.store->CreateColumnFamily("bench-raw").value();
   const Clock::time_point t0 = Clock::now();
@@ -47,8 +49,9 @@ double RawWriteBatch(UpdateModel& m, const Args& a, const std::vector<int64_t>& 
     for (int r = start; r < std::min(a.updates, start + a.batch); ++r) {
       EncodeKey(keys[r], k);
       wb.Put(cf, rocksdb::Slice(k, kEncodedKeySize),
-             rocksdb::Slice(reinterpret_cast<const char*>(&values[size_t(r) * dim]),
-                            dim * sizeof(float)))
+             rocksdb::Slice(
+                 reinterpret_cast<const char*>(&values[size_t(r) * dim]),
+                 dim * sizeof(float)))
           .PermitUncheckedError();
     }
     if (!m.store->db()->Write(rocksdb::WriteOptions(), &wb).ok()) std::abort();
@@ -102,15 +105,21 @@ int Run(const Args& a) {
   po.shards = a.partitions * 4;
   po.rdkafka["linger.ms"] = "1";
   auto publisher = UpdatePublisher::Create(po).value();
-  if (!WaitFor([&] { return source->stats().assigned_partitions == uint32_t(a.partitions); })) return 1;
+  if (!WaitFor([&] {
+        return source->stats().assigned_partitions == uint32_t(a.partitions);
+      }))
+    return 1;
 
   // Throughput: publish everything, wait until applied and visible.
   const Clock::time_point t0 = Clock::now();
   for (int start = 0; start < a.updates; start += a.batch) {
     const int n = std::min(a.batch, a.updates - start);
-    if (!publisher->Publish("m", "t", dim, absl::MakeConstSpan(&keys[start], n),
-                            absl::MakeConstSpan(&values[size_t(start) * dim], size_t(n) * dim))
-             .ok()) return 1;
+    if (!publisher
+             ->Publish("m", "t", dim, absl::MakeConstSpan(&keys[start], n),
+                       absl::MakeConstSpan(&values[size_t(start) * dim],
+                                           size_t(n) * dim))
+             .ok())
+      return 1;
   }
   if (!publisher->Flush(120000).ok()) return 1;
   // Last write of the last key wins: look for its final value.
@@ -120,10 +129,16 @@ int Run(const Args& a) {
   std::vector<size_t> d;
   auto visible = [&](int64_t key, float value) {
     d.clear();
-    return chain->Lookup({key}, absl::MakeSpan(row), &d).ok() && row[0] == value;
+    return chain->Lookup({key}, absl::MakeSpan(row), &d).ok() &&
+           row[0] == value;
   };
-  if (!WaitFor([&] { return source->stats().applied_rows >= uint64_t(a.updates) &&
-                            visible(last_key, last_value); }, 300000)) return 1;
+  if (!WaitFor(
+          [&] {
+            return source->stats().applied_rows >= uint64_t(a.updates) &&
+                   visible(last_key, last_value);
+          },
+          300000))
+    return 1;
   const double e2e = a.updates / Secs(Clock::now() - t0);
 
   // Latency: single-row probes on a key nobody else writes.
@@ -133,7 +148,8 @@ int Run(const Args& a) {
     std::vector<float> v(dim, float(p) + 0.5f);
     const Clock::time_point s = Clock::now();
     if (!publisher->Publish("m", "t", dim, {key}, v).ok()) return 1;
-    while (!visible(key, v[0])) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    while (!visible(key, v[0]))
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     lat_ms.push_back(Secs(Clock::now() - s) * 1e3);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -142,21 +158,27 @@ int Run(const Args& a) {
   source->Stop();
   std::sort(lat_ms.begin(), lat_ms.end());
   const double p50 = lat_ms[lat_ms.size() / 2];
-  const double p99 = lat_ms[std::min(lat_ms.size() - 1, lat_ms.size() * 99 / 100)];
+  const double p99 =
+      lat_ms[std::min(lat_ms.size() - 1, lat_ms.size() * 99 / 100)];
   if (a.json) {
-    std::printf("{\"rows\":%d,\"dim\":%u,\"updates\":%d,\"batch\":%d,\"partitions\":%d,"
-                "\"raw_writebatch_rows_s\":%.0f,\"e2e_rows_s\":%.0f,\"ratio\":%.3f,"
-                "\"latency_p50_ms\":%.2f,\"latency_p99_ms\":%.2f,\"lookup_keys\":%llu}\n",
-                a.rows, dim, a.updates, a.batch, a.partitions, raw, e2e, e2e / raw, p50,
-                p99, (unsigned long long)looked_up.load());
+    std::printf(
+        "{\"rows\":%d,\"dim\":%u,\"updates\":%d,\"batch\":%d,\"partitions\":%d,"
+        "\"raw_writebatch_rows_s\":%.0f,\"e2e_rows_s\":%.0f,\"ratio\":%.3f,"
+        "\"latency_p50_ms\":%.2f,\"latency_p99_ms\":%.2f,\"lookup_keys\":%llu}"
+        "\n",
+        a.rows, dim, a.updates, a.batch, a.partitions, raw, e2e, e2e / raw, p50,
+        p99, (unsigned long long)looked_up.load());
   } else {
-    std::printf("workload: table %d rows dim %u, %d updated rows (uniform keys) in "
-                "messages of %d rows, %d partitions, 1 lookup thread (256 keys)\n",
-                a.rows, dim, a.updates, a.batch, a.partitions);
+    std::printf(
+        "workload: table %d rows dim %u, %d updated rows (uniform keys) in "
+        "messages of %d rows, %d partitions, 1 lookup thread (256 keys)\n",
+        a.rows, dim, a.updates, a.batch, a.partitions);
     std::printf("raw RocksDB WriteBatch  %10.0f rows/s\n", raw);
-    std::printf("Kafka -> visible        %10.0f rows/s  (%.2fx raw)\n", e2e, e2e / raw);
-    std::printf("produce -> visible      p50 %.2f ms  p99 %.2f ms  (%d probes)\n", p50,
-                p99, a.probes);
+    std::printf("Kafka -> visible        %10.0f rows/s  (%.2fx raw)\n", e2e,
+                e2e / raw);
+    std::printf(
+        "produce -> visible      p50 %.2f ms  p99 %.2f ms  (%d probes)\n", p50,
+        p99, a.probes);
   }
   return 0;
 }
@@ -166,7 +188,8 @@ int Run(const Args& a) {
 
 int main(int argc, char** argv) {
   strata::testing::Args a;
-  CLI::App app("update_bench: Kafka updates end to end vs raw RocksDB WriteBatch");
+  CLI::App app(
+      "update_bench: Kafka updates end to end vs raw RocksDB WriteBatch");
   app.add_option("--rows", a.rows)->capture_default_str();
   app.add_option("--updates", a.updates)->capture_default_str();
   app.add_option("--batch", a.batch)->capture_default_str();

@@ -1,7 +1,6 @@
 // End to end: the real strata CLI and strata-server processes, talking gRPC
 // over loopback, against a model imported from HugeCTR files.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,13 +23,13 @@ struct ImportedModel {
   std::string data_dir = dir.path() + "/data";
 
   ImportedModel() {
-    CommandResult gen = RunCommand({kCli, "gen-model", "--out", model_dir,
-                                    "--tables", "3", "--rows", "300", "--dim",
-                                    "8", "--seed", "7"});
+    CommandResult gen =
+        RunCommand({kCli, "gen-model", "--out", model_dir, "--tables", "3",
+                    "--rows", "300", "--dim", "8", "--seed", "7"});
     REQUIRE(gen.exit_code == 0);
-    CommandResult imp = RunCommand({kCli, "import", "--data-dir", data_dir,
-                                    "--model", "demo", "--from", model_dir,
-                                    "--default-value", "0.5"});
+    CommandResult imp =
+        RunCommand({kCli, "import", "--data-dir", data_dir, "--model", "demo",
+                    "--from", model_dir, "--default-value", "0.5"});
     INFO(imp.err);
     REQUIRE(imp.exit_code == 0);
   }
@@ -38,7 +37,8 @@ struct ImportedModel {
   // The row the emb_vector file holds for `key` (found through the key file).
   std::vector<float> FileRow(const std::string& table, int64_t key) const {
     std::vector<char> keys = ReadFile(model_dir + "/" + table + ".model/key");
-    std::vector<char> emb = ReadFile(model_dir + "/" + table + ".model/emb_vector");
+    std::vector<char> emb =
+        ReadFile(model_dir + "/" + table + ".model/emb_vector");
     const size_t n = keys.size() / 8, dim = emb.size() / (4 * n);
     for (size_t i = 0; i < n; ++i) {
       int64_t k;
@@ -53,10 +53,9 @@ struct ImportedModel {
   }
 };
 
-v1::LookupRequest Request(const std::string& model,
-                          const std::vector<std::pair<std::string,
-                                                      std::vector<int64_t>>>&
-                              tables) {
+v1::LookupRequest Request(
+    const std::string& model,
+    const std::vector<std::pair<std::string, std::vector<int64_t>>>& tables) {
   v1::LookupRequest r;
   r.set_model(model);
   for (const auto& [name, keys] : tables) {
@@ -164,8 +163,10 @@ TEST_CASE("bad lookups get the right status codes", "[e2e]") {
   CHECK(server.Stop() == 0);
 }
 
-TEST_CASE("replies of different shapes one after another are exact "
-          "(recycled reply buffers)", "[e2e]") {
+TEST_CASE(
+    "replies of different shapes one after another are exact "
+    "(recycled reply buffers)",
+    "[e2e]") {
   ImportedModel m;
   ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
   REQUIRE(server.running());
@@ -199,10 +200,10 @@ TEST_CASE("strata bench --target reports ghz fields and the echo baseline",
   ImportedModel m;
   ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
   REQUIRE(server.running());
-  CommandResult r = RunCommand(
-      {kCli, "bench", "--target", server.target(), "--model", "demo",
-       "--batch", "4", "--concurrency", "2", "--duration", "0.5", "--warmup",
-       "0.1", "--compare-echo", "--json"});
+  CommandResult r =
+      RunCommand({kCli, "bench", "--target", server.target(), "--model", "demo",
+                  "--batch", "4", "--concurrency", "2", "--duration", "0.5",
+                  "--warmup", "0.1", "--compare-echo", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   nlohmann::json j = nlohmann::json::parse(r.out);
@@ -216,9 +217,9 @@ TEST_CASE("strata bench --target reports ghz fields and the echo baseline",
   CHECK(j["echo"]["count"].get<uint64_t>() > 0);
   CHECK(j["tier_hit_rates"].contains("hash_map"));
 
-  CommandResult missing = RunCommand({kCli, "bench", "--target",
-                                      server.target(), "--model", "nope",
-                                      "--duration", "0.2"});
+  CommandResult missing =
+      RunCommand({kCli, "bench", "--target", server.target(), "--model", "nope",
+                  "--duration", "0.2"});
   CHECK(missing.exit_code != 0);
   CHECK_THAT(missing.err, Catch::Contains("nope"));
   CHECK(server.Stop() == 0);
@@ -245,9 +246,9 @@ TEST_CASE("a data dir in use by a running server is refused at start",
 TEST_CASE("a bad import exits non-zero and imports nothing", "[e2e]") {
   TempDir dir;
   WriteHugeCtrTable(dir.path() + "/src", "a", {1, 2, 1}, {1, 2, 3});
-  CommandResult imp = RunCommand({kCli, "import", "--data-dir",
-                                  dir.path() + "/data", "--model", "bad",
-                                  "--from", dir.path() + "/src"});
+  CommandResult imp =
+      RunCommand({kCli, "import", "--data-dir", dir.path() + "/data", "--model",
+                  "bad", "--from", dir.path() + "/src"});
   CHECK(imp.exit_code != 0);
   CHECK_THAT(imp.err, Catch::Contains("duplicate key 1"));
   ServerProcess server(kServer, {"--data-dir", dir.path() + "/data"},

@@ -1,14 +1,13 @@
 // End to end with the shared CPU tier: strata-server reading hash map ->
 // Redis Cluster -> RocksDB, against a real 3+3 cluster on loopback.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_join.h"
 #include "client/strata_client.h"
-#include "nlohmann/json.hpp"
 #include "engine/model/model_generator.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/redis_test_util.h"
 #include "tests/integration/subprocess.h"
 #include "tests/unit/test_util.h"
@@ -40,11 +39,11 @@ TEST_CASE("strata-server serves through a Redis Cluster tier", "[e2e][redis]") {
                       "--from", model_dir})
               .exit_code == 0);
   const std::string seeds = absl::StrJoin(cluster->seeds(), ",");
-  ServerProcess server(kServer,
-                       {"--data-dir", data_dir, "--redis-cluster", seeds,
-                        "--redis-password", kRedisTestPassword,
-                        "--hash-map-capacity-bytes", "0"},
-                       dir.path());
+  ServerProcess server(
+      kServer,
+      {"--data-dir", data_dir, "--redis-cluster", seeds, "--redis-password",
+       kRedisTestPassword, "--hash-map-capacity-bytes", "0"},
+      dir.path());
   INFO(server.log());
   REQUIRE(server.running());
   StrataClient client({server.target(), 5000});
@@ -77,8 +76,10 @@ TEST_CASE("strata-server serves through a Redis Cluster tier", "[e2e][redis]") {
   CHECK(server.Stop() == 0);
 }
 
-TEST_CASE("a wrong Redis password stops the server at start, naming the "
-          "address", "[e2e][redis]") {
+TEST_CASE(
+    "a wrong Redis password stops the server at start, naming the "
+    "address",
+    "[e2e][redis]") {
   STRATA_REQUIRE_REDIS_CLUSTER(cluster);
   TempDir dir;
   const std::string seed = cluster->seeds().front();

@@ -1,10 +1,9 @@
 // End to end with Kafka: librdkafka's mock cluster in this process (over
 // TCP), the real strata-server as a child process consuming it, updates
 // published with UpdatePublisher, rows read back with Lookup over gRPC.
-#include <catch2/catch.hpp>
-
 #include <grpcpp/grpcpp.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -20,8 +19,14 @@ namespace {
 const std::string kServer = STRATA_SERVER_BIN;
 
 std::vector<std::string> Flags(const UpdateModel& m, const MockKafka& kafka) {
-  return {"--data-dir", m.data_dir, "--kafka-brokers", kafka.bootstraps(),
-          "--kafka-hps-topics", "false", "--kafka-metadata-refresh-ms", "200"};
+  return {"--data-dir",
+          m.data_dir,
+          "--kafka-brokers",
+          kafka.bootstraps(),
+          "--kafka-hps-topics",
+          "false",
+          "--kafka-metadata-refresh-ms",
+          "200"};
 }
 
 // Row of `key` in table t through gRPC; empty on error.
@@ -66,8 +71,9 @@ TEST_CASE("kill -9 mid-stream loses nothing and keeps the newest rows",
   constexpr int kUpdates = 600, kKeys = 40;
   auto publish = [&](int i) {
     std::vector<float> row(UpdateModel::kDimT, static_cast<float>(i));
-    REQUIRE(publisher->Publish("m", "t", UpdateModel::kDimT,
-                               {static_cast<int64_t>(i % kKeys)}, row)
+    REQUIRE(publisher
+                ->Publish("m", "t", UpdateModel::kDimT,
+                          {static_cast<int64_t>(i % kKeys)}, row)
                 .ok());
   };
   {
@@ -91,7 +97,8 @@ TEST_CASE("kill -9 mid-stream loses nothing and keeps the newest rows",
   REQUIRE(WaitFor([&] {
     for (int k = 0; k < kKeys; ++k) {
       const float last = static_cast<float>(kUpdates - kKeys + k);
-      if (LookupRow(client, k) != std::vector<float>(UpdateModel::kDimT, last)) {
+      if (LookupRow(client, k) !=
+          std::vector<float>(UpdateModel::kDimT, last)) {
         return false;
       }
     }
@@ -134,7 +141,8 @@ TEST_CASE("brokers down: lookups go on, ingestion resumes, lag returns to 0",
   std::vector<float> row(UpdateModel::kDimT, 77.0f);
   REQUIRE(publisher->Publish("m", "t", UpdateModel::kDimT, {5}, row).ok());
   for (int i = 0; i < 50; ++i) {
-    REQUIRE(LookupRow(client, 6) == std::vector<float>(UpdateModel::kDimT, 6.0f));
+    REQUIRE(LookupRow(client, 6) ==
+            std::vector<float>(UpdateModel::kDimT, 6.0f));
   }
   kafka.SetDown(false);
   REQUIRE(publisher->Flush(60000).ok());
@@ -148,10 +156,11 @@ TEST_CASE("PushUpdates applies over gRPC and refuses bad batches", "[kafka]") {
   m.Close();
   ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
   REQUIRE(server.running());
-  auto channel = grpc::CreateChannel(server.target(),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
   auto stub = v1::Admin::NewStub(channel);
-  auto push = [&](const v1::PushUpdatesRequest& r, v1::PushUpdatesResponse* out) {
+  auto push = [&](const v1::PushUpdatesRequest& r,
+                  v1::PushUpdatesResponse* out) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));

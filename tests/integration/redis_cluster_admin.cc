@@ -88,7 +88,8 @@ absl::Status RedisClusterFixture::MigrateSlot(uint16_t slot, int to_port,
   if (!from_id.ok()) return from_id.status();
   if (!to_id.ok()) return to_id.status();
   const std::string s = absl::StrCat(slot);
-  for (auto [port, args] : std::vector<std::pair<int, std::vector<std::string>>>{
+  for (auto [port, args] :
+       std::vector<std::pair<int, std::vector<std::string>>>{
            {to_port, {"CLUSTER", "SETSLOT", s, "IMPORTING", *from_id}},
            {*from, {"CLUSTER", "SETSLOT", s, "MIGRATING", *to_id}}}) {
     if (absl::StatusOr<std::string> r = Command(port, args); !r.ok()) {
@@ -100,8 +101,8 @@ absl::Status RedisClusterFixture::MigrateSlot(uint16_t slot, int to_port,
         Command(*from, {"CLUSTER", "GETKEYSINSLOT", s, "100"});
     if (!keys.ok()) return keys.status();
     if (keys->empty()) break;
-    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1",
-                                        absl::StrCat(to_port), "", "0", "10000"};
+    std::vector<std::string> migrate = {
+        "MIGRATE", "127.0.0.1", absl::StrCat(to_port), "", "0", "10000"};
     if (!options_.password.empty()) {
       migrate.insert(migrate.end(), {"AUTH", options_.password});
     }
@@ -135,7 +136,8 @@ absl::Status RedisClusterFixture::WaitHealthy(absl::Duration timeout) {
     bool ok = true;
     for (const auto& p : nodes_) {
       if (!p->running()) continue;
-      absl::StatusOr<std::string> info = Command(p->port(), {"CLUSTER", "INFO"});
+      absl::StatusOr<std::string> info =
+          Command(p->port(), {"CLUSTER", "INFO"});
       if (!info.ok() || !absl::StrContains(*info, "cluster_state:ok") ||
           !absl::StrContains(*info, "cluster_slots_ok:16384")) {
         ok = false;
@@ -181,7 +183,8 @@ absl::Status RedisClusterFixture::WaitReplicasInSync(absl::Duration timeout) {
         }
       }
       for (absl::string_view line : absl::StrSplit(*info, "\r\n")) {
-        if (!absl::StartsWith(line, "slave") || !absl::StrContains(line, "ip=")) {
+        if (!absl::StartsWith(line, "slave") ||
+            !absl::StrContains(line, "ip=")) {
           continue;
         }
         ++slaves;

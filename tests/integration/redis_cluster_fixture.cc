@@ -47,7 +47,8 @@ int PickPort() {
 // fork + exec with stdout/stderr to `log`; the child dies with us.
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
   std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t parent = getpid();
   pid_t pid = fork();
@@ -104,8 +105,9 @@ absl::StatusOr<std::string> RunCommand(int port, const std::string& password,
 
 bool RedisBinariesAvailable(std::string* reason) {
   for (const char* bin : {"redis-server", "redis-cli"}) {
-    if (std::system(absl::StrCat("command -v ", bin, " >/dev/null 2>&1")
-                        .c_str()) != 0) {
+    if (std::system(
+            absl::StrCat("command -v ", bin, " >/dev/null 2>&1").c_str()) !=
+        0) {
       *reason = absl::StrCat(bin, " is not on PATH (apt-get install redis)");
       return false;
     }
@@ -128,13 +130,22 @@ absl::StatusOr<std::unique_ptr<RedisProcess>> RedisProcess::Start(
     const int port = PickPort();
     const std::string node_dir = absl::StrCat(dir, "/", port);
     std::filesystem::create_directories(node_dir);
-    std::vector<std::string> args = {
-        "redis-server", "--port", absl::StrCat(port), "--bind", "127.0.0.1",
-        "--dir", node_dir, "--save", "", "--appendonly", "no",
-        "--daemonize", "no"};
+    std::vector<std::string> args = {"redis-server",
+                                     "--port",
+                                     absl::StrCat(port),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--dir",
+                                     node_dir,
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--daemonize",
+                                     "no"};
     if (!password.empty()) {
-      args.insert(args.end(), {"--requirepass", password, "--masterauth",
-                               password});
+      args.insert(args.end(),
+                  {"--requirepass", password, "--masterauth", password});
     }
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     const pid_t pid = Spawn(args, node_dir + "/log");
@@ -200,8 +211,9 @@ absl::StatusOr<std::unique_ptr<RedisClusterFixture>> RedisClusterFixture::Start(
     create.push_back((*p)->address());
     f->nodes_.push_back(std::move(*p));
   }
-  create.insert(create.end(), {"--cluster-replicas",
-                               absl::StrCat(options.replicas), "--cluster-yes"});
+  create.insert(
+      create.end(),
+      {"--cluster-replicas", absl::StrCat(options.replicas), "--cluster-yes"});
   const std::string log = f->dir_ + "/create.log";
   const pid_t pid = Spawn(create, log);
   int status = 0;

@@ -53,9 +53,9 @@ class RedisProcess {
 
 struct RedisClusterFixtureOptions {
   int masters = 3;
-  int replicas = 1;             // per master
-  std::string password;         // requirepass and masterauth; "" for none
-  int node_timeout_ms = 1000;   // cluster-node-timeout: failover speed
+  int replicas = 1;            // per master
+  std::string password;        // requirepass and masterauth; "" for none
+  int node_timeout_ms = 1000;  // cluster-node-timeout: failover speed
 };
 
 class RedisClusterFixture {
@@ -78,8 +78,9 @@ class RedisClusterFixture {
   // Ports of the live masters.
   [[nodiscard]] absl::StatusOr<std::vector<int>> MasterPorts();
   // Moves `slot` (and its keys) to the master at `to_port` with the
-  // IMPORTING / MIGRATING / MIGRATE / SETSLOT NODE protocol, pausing `ask_window`
-  // after the keys moved and before ownership does (clients then get ASK).
+  // IMPORTING / MIGRATING / MIGRATE / SETSLOT NODE protocol, pausing
+  // `ask_window` after the keys moved and before ownership does (clients then
+  // get ASK).
   [[nodiscard]] absl::Status MigrateSlot(uint16_t slot, int to_port,
                                          absl::Duration ask_window);
   // kill -9 of the node at `port`.

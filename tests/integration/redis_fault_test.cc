@@ -1,9 +1,8 @@
 // RedisClusterTier under cluster faults, with lookups running: slots
 // migrating between masters (MOVED / ASK), and kill -9 of a master
 // (fall-through to the authoritative tier, then failover and healing).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
 #include <random>
@@ -123,8 +122,8 @@ TEST_CASE("rows stay correct while slots migrate under lookup load",
     for (uint32_t p = 0; p < o.partitions; ++p) {
       const std::string key = absl::StrCat("{", o.table_prefix, ":", p, "}");
       const int to = (*masters)[(p + round + 1) % masters->size()];
-      absl::Status s = cluster->MigrateSlot(RedisKeySlot(key), to,
-                                            absl::Milliseconds(50));
+      absl::Status s =
+          cluster->MigrateSlot(RedisKeySlot(key), to, absl::Milliseconds(50));
       REQUIRE(s.ok());
     }
   }

@@ -1,12 +1,12 @@
 // Key slots: known values, hash tags, and agreement with the server's own
 // CLUSTER KEYSLOT for binary keys.
-#include <catch2/catch.hpp>
+#include "engine/store/redis_slot.h"
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
 
 #include "absl/strings/numbers.h"
-#include "engine/store/redis_slot.h"
 #include "tests/integration/redis_test_util.h"
 
 namespace strata::testing {

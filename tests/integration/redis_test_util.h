@@ -6,7 +6,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 
@@ -28,11 +27,11 @@ RedisClusterOptions ClientOptionsFor(const RedisClusterFixture& fixture);
 }  // namespace strata::testing
 
 // Binds `var` to the shared cluster, or WARNs and returns (skip).
-#define STRATA_REQUIRE_REDIS_CLUSTER(var)                                 \
-  std::string var##_skip;                                                 \
-  ::strata::testing::RedisClusterFixture* var =                           \
-      ::strata::testing::SharedRedisCluster(&var##_skip);                 \
-  if (var == nullptr) {                                                   \
-    WARN("SKIPPED: " << var##_skip);                                      \
-    return;                                                               \
+#define STRATA_REQUIRE_REDIS_CLUSTER(var)                 \
+  std::string var##_skip;                                 \
+  ::strata::testing::RedisClusterFixture* var =           \
+      ::strata::testing::SharedRedisCluster(&var##_skip); \
+  if (var == nullptr) {                                   \
+    WARN("SKIPPED: " << var##_skip);                      \
+    return;                                               \
   }

@@ -31,7 +31,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
   // Everything is prepared before fork: the child of a threaded process may
   // only make async-signal-safe calls.
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
   if (pid != 0) return pid;

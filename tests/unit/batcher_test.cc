@@ -1,8 +1,7 @@
 #include "engine/batch/batcher.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -16,7 +15,9 @@ namespace {
 constexpr uint32_t kDim = 4;
 using Clock = std::chrono::system_clock;
 
-float ValueOf(int64_t key, uint32_t j) { return static_cast<float>(key * 10 + j); }
+float ValueOf(int64_t key, uint32_t j) {
+  return static_cast<float>(key * 10 + j);
+}
 
 std::unique_ptr<Tier> HashMapWith(int64_t first, int64_t count) {
   auto tier = std::move(NewHashMapTier(kDim, HashMapTierOptions())).value();
@@ -85,13 +86,15 @@ void WaitFor(const std::atomic<int>& counter, int n) {
 bool TopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
   std::vector<float> values(keys.size() * kDim);
   std::vector<size_t> missing;
-  REQUIRE(chain.tiers()[0]->Lookup(keys, absl::MakeSpan(values), &missing).ok());
+  REQUIRE(
+      chain.tiers()[0]->Lookup(keys, absl::MakeSpan(values), &missing).ok());
   return missing.empty();
 }
 
 // Polls (bounded) until tier 1 holds every key: background fills land
 // shortly after the reply.
-bool EventuallyTopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
+bool EventuallyTopHolds(const TierChain& chain,
+                        const std::vector<int64_t>& keys) {
   for (int i = 0; i < 5000; ++i) {
     if (TopHolds(chain, keys)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -101,8 +104,10 @@ bool EventuallyTopHolds(const TierChain& chain, const std::vector<int64_t>& keys
 
 }  // namespace
 
-TEST_CASE("concurrent jobs with disjoint and overlapping keys each get their "
-          "own rows", "[batcher][concurrency]") {
+TEST_CASE(
+    "concurrent jobs with disjoint and overlapping keys each get their "
+    "own rows",
+    "[batcher][concurrency]") {
   std::vector<std::unique_ptr<Tier>> tiers;
   tiers.push_back(HashMapWith(0, 1000));
   TierChain chain(std::move(tiers), -1.0f);
@@ -113,13 +118,15 @@ TEST_CASE("concurrent jobs with disjoint and overlapping keys each get their "
 
   constexpr int kThreads = 4, kJobsPerThread = 50;
   std::atomic<int> finished{0};
-  std::vector<std::vector<std::shared_ptr<TestJob::Outcome>>> outcomes(kThreads);
+  std::vector<std::vector<std::shared_ptr<TestJob::Outcome>>> outcomes(
+      kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int j = 0; j < kJobsPerThread; ++j) {
         // Overlapping (shared hot keys 0..9), disjoint (per thread), absent.
-        std::vector<int64_t> keys = {j % 10, 100 + t * 100 + j, 5000 + t, j % 10};
+        std::vector<int64_t> keys = {j % 10, 100 + t * 100 + j, 5000 + t,
+                                     j % 10};
         auto job = std::make_unique<TestJob>(&chain, keys, &finished);
         outcomes[t].push_back(job->outcome());
         std::unique_ptr<LookupJob> base = std::move(job);
@@ -136,7 +143,8 @@ TEST_CASE("concurrent jobs with disjoint and overlapping keys each get their "
       for (size_t i = 0; i < o->keys.size(); ++i) {
         const bool absent = o->keys[i] >= 1000;
         for (uint32_t j = 0; j < kDim; ++j) {
-          CHECK(o->values[i * kDim + j] == (absent ? -1.0f : ValueOf(o->keys[i], j)));
+          CHECK(o->values[i * kDim + j] ==
+                (absent ? -1.0f : ValueOf(o->keys[i], j)));
         }
       }
       CHECK(o->defaulted == std::vector<size_t>{2});
@@ -187,9 +195,9 @@ TEST_CASE("a job whose deadline passed is dropped before any work",
   TierChain chain(std::move(tiers), 0.0f);
   Batcher batcher(BatcherOptions{});
   std::atomic<int> finished{0};
-  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 2},
-                                       &finished,
-                                       Clock::now() - std::chrono::seconds(1));
+  auto job =
+      std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 2}, &finished,
+                                Clock::now() - std::chrono::seconds(1));
   auto outcome = job->outcome();
   std::unique_ptr<LookupJob> base = std::move(job);
   REQUIRE(batcher.Submit(base).ok());
@@ -219,8 +227,10 @@ TEST_CASE("synchronous fill puts misses into tier 1 before the reply",
   CHECK(TopHolds(chain, {3, 4}));
 }
 
-TEST_CASE("asynchronous fill returns lower-tier rows, flags only absent keys, "
-          "and fills tier 1 in the background", "[batcher][chain]") {
+TEST_CASE(
+    "asynchronous fill returns lower-tier rows, flags only absent keys, "
+    "and fills tier 1 in the background",
+    "[batcher][chain]") {
   std::vector<std::unique_ptr<Tier>> tiers;
   tiers.push_back(EmptyHashMap());
   tiers.push_back(HashMapWith(0, 100));
@@ -229,8 +239,8 @@ TEST_CASE("asynchronous fill returns lower-tier rows, flags only absent keys, "
   options.hit_rate_threshold = 0.0;  // always asynchronous
   Batcher batcher(options);
   std::atomic<int> finished{0};
-  auto job = std::make_unique<TestJob>(
-      &chain, std::vector<int64_t>{7, 700, 8}, &finished);
+  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{7, 700, 8},
+                                       &finished);
   auto outcome = job->outcome();
   std::unique_ptr<LookupJob> base = std::move(job);
   REQUIRE(batcher.Submit(base).ok());
@@ -242,8 +252,10 @@ TEST_CASE("asynchronous fill returns lower-tier rows, flags only absent keys, "
   CHECK(EventuallyTopHolds(chain, {7, 8}));
 }
 
-TEST_CASE("rows the lower tiers cannot supply within the miss budget come "
-          "back as flagged defaults, and still reach tier 1", "[batcher][chain]") {
+TEST_CASE(
+    "rows the lower tiers cannot supply within the miss budget come "
+    "back as flagged defaults, and still reach tier 1",
+    "[batcher][chain]") {
   std::vector<std::unique_ptr<Tier>> tiers;
   tiers.push_back(HashMapWith(0, 10));
   tiers.push_back(std::make_unique<SlowTier>(HashMapWith(0, 100),

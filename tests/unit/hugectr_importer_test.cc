@@ -1,7 +1,6 @@
 #include "engine/model/hugectr_importer.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <vector>
 
@@ -25,7 +24,8 @@ size_t CountManifests(ModelStore& store) {
 TEST_CASE("import makes every row readable and records the manifest",
           "[import]") {
   TempDir data, src;
-  WriteHugeCtrTable(src.path(), "a", {30, -1, 7}, {3, 3.5f, -1, -1.5f, 7, 7.5f});
+  WriteHugeCtrTable(src.path(), "a", {30, -1, 7},
+                    {3, 3.5f, -1, -1.5f, 7, 7.5f});
   WriteHugeCtrTable(src.path(), "b", {1}, {1, 2, 3});
   auto store = OpenStore(data.path());
   auto manifest = ImportHugeCtrModel(store.get(), "m", src.path(), {});

@@ -27,8 +27,9 @@ TEST_CASE("a reopened store serves the newest version without re-import",
   CHECK(registry->Find("other") == nullptr);
   std::vector<float> row(1);
   std::vector<size_t> defaulted;
-  REQUIRE(model->FindTable("t")->chain->Lookup({1}, absl::MakeSpan(row),
-                                               &defaulted).ok());
+  REQUIRE(model->FindTable("t")
+              ->chain->Lookup({1}, absl::MakeSpan(row), &defaulted)
+              .ok());
   CHECK(row[0] == 2.0f);
 }
 

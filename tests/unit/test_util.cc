@@ -24,9 +24,11 @@ TempDir::~TempDir() {
 }
 
 void WriteFile(const std::string& path, const void* data, size_t bytes) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::filesystem::create_directories(
+      std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  out.write(static_cast<const char*>(data),
+            static_cast<std::streamsize>(bytes));
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 

@@ -1,7 +1,6 @@
 #include "engine/store/tier_chain.h"
 
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "engine/store/hash_map_tier.h"
@@ -59,8 +58,10 @@ TEST_CASE("TierChain with one tier defaults what it lacks", "[chain]") {
 
 namespace strata {
 
-TEST_CASE("LookupParts reads each key tier 1 missed from below once, across "
-          "parts", "[chain]") {
+TEST_CASE(
+    "LookupParts reads each key tier 1 missed from below once, across "
+    "parts",
+    "[chain]") {
   std::vector<std::unique_ptr<Tier>> tiers;
   tiers.push_back(std::move(NewHashMapTier(1, HashMapTierOptions())).value());
   tiers.push_back(std::move(NewHashMapTier(1, HashMapTierOptions())).value());

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <limits>

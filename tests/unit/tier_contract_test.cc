@@ -1,8 +1,9 @@
 // One contract, run against every Tier implementation (tier_makers.cc).
 // The cases live in tier_contract.h so other test binaries reuse them.
+#include "tests/unit/tier_contract.h"
+
 #include <catch2/catch.hpp>
 
-#include "tests/unit/tier_contract.h"
 #include "tests/unit/tier_makers.h"
 
 namespace strata::testing {

@@ -1,8 +1,7 @@
-#include "engine/update/applier.h"
-
 #include <catch2/catch.hpp>
 
 #include "engine/model/hugectr_importer.h"
+#include "engine/update/applier.h"
 #include "tests/unit/update_test_util.h"
 
 namespace strata::testing {

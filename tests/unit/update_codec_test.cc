@@ -19,7 +19,8 @@ TEST_CASE("UpdateBatch round-trips and is validated", "[update]") {
   CHECK(absl::IsInvalidArgument(DecodeUpdateBatch("\xff\xff\xff").status()));
   // Values that do not fill whole rows (wrong dim).
   CHECK(absl::IsInvalidArgument(
-      DecodeUpdateBatch(EncodeUpdateBatch("m", "t", 4, keys, values)).status()));
+      DecodeUpdateBatch(EncodeUpdateBatch("m", "t", 4, keys, values))
+          .status()));
   CHECK(absl::IsInvalidArgument(
       DecodeUpdateBatch(EncodeUpdateBatch("m", "t", 0, {}, {})).status()));
   CHECK(absl::IsInvalidArgument(

@@ -37,9 +37,7 @@ struct Running {
     source = NewKafkaSource(options, m.registry.get(), applier.get()).value();
     REQUIRE(source->Start().ok());
   }
-  ~Running() {
-    source->Stop();
-  }
+  ~Running() { source->Stop(); }
 };
 
 }  // namespace
@@ -82,7 +80,8 @@ TEST_CASE("a restart resumes at the stored offsets and replays nothing",
     for (int i = 0; i < 30; ++i) {
       REQUIRE(kafka.Produce("strata.m", i % 3, Batch("t", 4, i % 5, float(i))));
     }
-    REQUIRE(WaitFor([&] { return run.source->stats().applied_messages == 30; }));
+    REQUIRE(
+        WaitFor([&] { return run.source->stats().applied_messages == 30; }));
   }
   m.Reopen();
   {
@@ -94,7 +93,8 @@ TEST_CASE("a restart resumes at the stored offsets and replays nothing",
     }));
     // Give a replay the time it would take to show up, bounded.
     REQUIRE(kafka.Produce("strata.m", 0, Batch("u", 2, 50, 1.0f)));
-    REQUIRE(WaitFor([&] { return run.source->stats().consumed_messages >= 1; }));
+    REQUIRE(
+        WaitFor([&] { return run.source->stats().consumed_messages >= 1; }));
     CHECK(run.source->stats().consumed_messages == 1);
     CHECK(run.source->stats().applied_messages == 1);
   }

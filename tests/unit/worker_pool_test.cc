@@ -1,9 +1,7 @@
 #include "engine/batch/worker_pool.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
-
+#include <catch2/catch.hpp>
 #include <future>
 
 namespace strata {
@@ -20,7 +18,8 @@ TEST_CASE("WorkerPool runs every accepted task before it is destroyed",
   CHECK(ran.load() == 500);
 }
 
-TEST_CASE("WorkerPool refuses work beyond its queue bound", "[pool][concurrency]") {
+TEST_CASE("WorkerPool refuses work beyond its queue bound",
+          "[pool][concurrency]") {
   std::promise<void> release, started;
   std::shared_future<void> released = release.get_future().share();
   WorkerPool pool(1, 2);
