@@ -13,6 +13,7 @@ JOBS="$(nproc)"
 echo "=== Release build and full test suite"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$JOBS"
+cmake --build build --target format-check
 (cd build && ctest --output-on-failure --timeout 900 -j "$JOBS")
 
 echo "=== Engine and update tests under AddressSanitizer + UndefinedBehaviorSanitizer"
