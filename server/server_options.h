@@ -55,7 +55,8 @@ namespace strata {
     "Row bytes Strata may keep in Redis, shared by all tables; past it, "     \
     "rows are evicted")                                                       \
   X(uint32_t, redis_partitions,                                               \
-    "Redis hashes (hash tags) each table is spread over")                     \
+    "Redis hashes (hash tags) each table is spread over; each batch sends "   \
+    "one HMGET per partition it touches")                                     \
   X(uint32_t, redis_timeout_ms,                                               \
     "Redis read/write timeout; a slower node's keys are read from RocksDB")   \
   X(uint64_t, block_cache_bytes, "RocksDB block cache")                       \
@@ -88,7 +89,7 @@ struct ServerOptions {
   std::string redis_user = "";
   std::string redis_password = "";
   uint64_t redis_capacity_bytes = 4ull << 30;
-  uint32_t redis_partitions = 32;
+  uint32_t redis_partitions = 8;
   uint32_t redis_timeout_ms = 200;
   uint64_t block_cache_bytes = 256ull << 20;
   uint32_t max_message_bytes = 256u << 20;

@@ -34,7 +34,7 @@ struct RegistryOptions {
   std::shared_ptr<RedisClusterClient> redis;
   uint64_t redis_capacity_bytes = 4ull << 30;
   // Redis hashes each table is spread over.
-  uint32_t redis_partitions = 32;
+  uint32_t redis_partitions = 8;
 
   [[nodiscard]] absl::Status Validate() const;
 };

@@ -83,6 +83,7 @@ class RedisClusterTierImpl final : public RedisClusterTier {
   }
 
   const std::string& name() const override { return name_; }
+  bool is_remote() const override { return true; }
   uint32_t dim() const override { return dim_; }
 
   absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,

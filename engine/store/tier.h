@@ -53,6 +53,11 @@ class Tier {
       absl::Span<const int64_t> keys) = 0;  // (n)
 
   virtual TierStats Stats() const = 0;
+
+  // True for a tier reached over the network, where every call is a round
+  // trip: callers then merge the keys of many requests into one call rather
+  // than reading each request's keys straight into place.
+  virtual bool is_remote() const { return false; }
 };
 
 }  // namespace strata

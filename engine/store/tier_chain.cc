@@ -110,24 +110,61 @@ absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
   return LookupParts(absl::MakeSpan(&part, 1), options);
 }
 
+absl::Status TierChain::ReadTopMerged(absl::Span<ChainPart> parts,
+                                      std::vector<Pending>* pending) const {
+  // One round trip for every part: distinct keys in, rows scattered out.
+  const uint32_t d = dim();
+  std::vector<int64_t> unique;
+  std::vector<uint32_t> slot;  // per key of every part, its index in `unique`
+  thread_local KeyDeduper dedup;
+  size_t total = 0;
+  for (const ChainPart& part : parts) total += part.keys.size();
+  dedup.Reset(total);
+  slot.reserve(total);
+  for (const ChainPart& part : parts) {
+    for (int64_t key : part.keys) {
+      bool inserted;
+      slot.push_back(dedup.Insert(key, &inserted));
+      if (inserted) unique.push_back(key);
+    }
+  }
+  std::vector<float> rows(unique.size() * d);
+  std::vector<size_t> missing;
+  STRATA_RETURN_IF_ERROR(
+      tiers_[0]->Lookup(unique, absl::MakeSpan(rows), &missing));
+  std::vector<char> absent(unique.size(), 0);
+  for (size_t u : missing) absent[u] = 1;
+  size_t k = 0;
+  for (uint32_t p = 0; p < parts.size(); ++p) {
+    for (size_t pos = 0; pos < parts[p].keys.size(); ++pos, ++k) {
+      if (absent[slot[k]]) {
+        pending->push_back(Pending{p, 0, pos});
+        continue;
+      }
+      const float* row = &rows[size_t{slot[k]} * d];
+      std::copy(row, row + d, &parts[p].values[pos * d]);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
                                     const ChainLookupOptions& options) const {
   const uint32_t d = dim();
-  // Tier 1 reads straight into each part's rows; what it misses is pending.
-  struct Pending {
-    uint32_t part;
-    uint32_t unique;  // index into read->keys
-    size_t pos;
-  };
+  // Tier 1 reads into each part's rows; what it misses is pending.
   std::vector<Pending> pending;
-  std::vector<size_t> missing;
   size_t asked = 0;
-  for (uint32_t p = 0; p < parts.size(); ++p) {
-    missing.clear();
-    STRATA_RETURN_IF_ERROR(
-        tiers_[0]->Lookup(parts[p].keys, parts[p].values, &missing));
-    for (size_t pos : missing) pending.push_back(Pending{p, 0, pos});
-    asked += parts[p].keys.size();
+  for (const ChainPart& part : parts) asked += part.keys.size();
+  if (parts.size() > 1 && tiers_[0]->is_remote()) {
+    STRATA_RETURN_IF_ERROR(ReadTopMerged(parts, &pending));
+  } else {
+    std::vector<size_t> missing;
+    for (uint32_t p = 0; p < parts.size(); ++p) {
+      missing.clear();
+      STRATA_RETURN_IF_ERROR(
+          tiers_[0]->Lookup(parts[p].keys, parts[p].values, &missing));
+      for (size_t pos : missing) pending.push_back(Pending{p, 0, pos});
+    }
   }
   if (pending.empty()) return absl::OkStatus();
 

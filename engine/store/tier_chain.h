@@ -4,7 +4,8 @@
 // Keys that no tier holds get the table's default row and are reported.
 //
 // A lookup of several callers' keys (LookupParts) reads tier 1 straight into
-// each caller's rows and reads every key tier 1 missed from below only once.
+// each caller's rows (or, for a remote tier 1, in one merged call) and reads
+// every key tier 1 missed from below only once.
 //
 // Filling tier 1 after a miss (HPS's hit_rate_threshold), per batch:
 // - tier-1 hit rate below the threshold: synchronous; misses are read from
@@ -76,6 +77,17 @@ class TierChain {
       const ChainLookupOptions& options = {}) const;
 
  private:
+  // A key tier 1 did not answer: part, position in it, and (once the misses
+  // are deduplicated) its index among the keys read from below.
+  struct Pending {
+    uint32_t part;
+    uint32_t unique;
+    size_t pos;
+  };
+  // Tier 1 read of every part in one call (for a remote tier 1): fills the
+  // rows it has, appends the rest to `pending`.
+  [[nodiscard]] absl::Status ReadTopMerged(absl::Span<ChainPart> parts,
+                                           std::vector<Pending>* pending) const;
   // Reads `keys` from tiers [first, end), filling rows found at a tier into
   // the tiers in [first, that tier). Appends positions found nowhere to
   // `missing`, ascending.

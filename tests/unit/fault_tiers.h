@@ -34,6 +34,19 @@ class TierWrapper : public Tier {
   std::unique_ptr<Tier> base_;
 };
 
+// Claims to be remote (one round trip per call) and counts lookup calls.
+class RemoteTier final : public TierWrapper {
+ public:
+  using TierWrapper::TierWrapper;
+  bool is_remote() const override { return true; }
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    ++calls;
+    return base_->Lookup(keys, values, missing);
+  }
+  int calls = 0;
+};
+
 // Every lookup takes `delay` longer.
 class SlowTier final : public TierWrapper {
  public:

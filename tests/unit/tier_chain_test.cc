@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/store/hash_map_tier.h"
+#include "tests/unit/fault_tiers.h"
 
 namespace strata {
 namespace {
@@ -85,3 +86,31 @@ TEST_CASE(
 }
 
 }  // namespace strata
+
+namespace strata::testing {
+
+TEST_CASE("LookupParts reads a remote tier 1 once for every part", "[chain]") {
+  auto remote = std::make_unique<RemoteTier>(
+      std::move(NewHashMapTier(1, HashMapTierOptions())).value());
+  RemoteTier* top = remote.get();
+  REQUIRE(top->Upsert({1, 2}, {10.0f, 20.0f}).ok());
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(std::move(remote));
+  tiers.push_back(std::move(NewHashMapTier(1, HashMapTierOptions())).value());
+  REQUIRE(tiers[1]->Upsert({3}, {30.0f}).ok());
+  TierChain chain(std::move(tiers), -1.0f);
+
+  std::vector<int64_t> a_keys = {1, 3, 9}, b_keys = {2, 1, 3};
+  std::vector<float> a(3), b(3);
+  std::vector<size_t> a_def, b_def;
+  std::vector<ChainPart> parts = {{a_keys, absl::MakeSpan(a), &a_def},
+                                  {b_keys, absl::MakeSpan(b), &b_def}};
+  REQUIRE(chain.LookupParts(absl::MakeSpan(parts)).ok());
+  CHECK(top->calls == 1);
+  CHECK(a == std::vector<float>{10.0f, 30.0f, -1.0f});
+  CHECK(b == std::vector<float>{20.0f, 10.0f, 30.0f});
+  CHECK(a_def == std::vector<size_t>{2});
+  CHECK(b_def.empty());
+}
+
+}  // namespace strata::testing
