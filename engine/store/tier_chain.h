@@ -68,10 +68,11 @@ class TierChain {
       std::vector<size_t>* defaulted,
       const ChainLookupOptions& options = {}) const;
 
-  // The same for several callers at once: tier 1 reads straight into each
-  // part's rows, and the keys it misses are deduplicated across all parts,
-  // so each is read from the lower tiers once. The tier-1 hit rate that
-  // picks the fill mode is that of all parts together.
+  // The same for several callers at once: an in-process tier 1 reads
+  // straight into each part's rows (a remote one gets a single call with the
+  // distinct keys of all parts), and the keys it misses are deduplicated
+  // across all parts, so each is read from the lower tiers once. The tier-1
+  // hit rate that picks the fill mode is that of all parts together.
   [[nodiscard]] absl::Status LookupParts(
       absl::Span<ChainPart> parts,
       const ChainLookupOptions& options = {}) const;
