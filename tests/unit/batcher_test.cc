@@ -91,6 +91,20 @@ bool TopHolds(const TierChain& chain, const std::vector<int64_t>& keys) {
   return missing.empty();
 }
 
+// Submits one job over `keys` and waits (bounded) until it is finished.
+std::shared_ptr<TestJob::Outcome> RunOne(
+    Batcher& batcher, const TierChain& chain, std::vector<int64_t> keys,
+    Clock::time_point deadline = Clock::time_point::max()) {
+  std::atomic<int> finished{0};
+  auto job =
+      std::make_unique<TestJob>(&chain, std::move(keys), &finished, deadline);
+  auto outcome = job->outcome();
+  std::unique_ptr<LookupJob> base = std::move(job);
+  REQUIRE(batcher.Submit(base).ok());
+  WaitFor(finished, 1);
+  return outcome;
+}
+
 // Polls (bounded) until tier 1 holds every key: background fills land
 // shortly after the reply.
 bool EventuallyTopHolds(const TierChain& chain,
@@ -194,14 +208,8 @@ TEST_CASE("a job whose deadline passed is dropped before any work",
   tiers.push_back(HashMapWith(0, 10));
   TierChain chain(std::move(tiers), 0.0f);
   Batcher batcher(BatcherOptions{});
-  std::atomic<int> finished{0};
-  auto job =
-      std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 2}, &finished,
-                                Clock::now() - std::chrono::seconds(1));
-  auto outcome = job->outcome();
-  std::unique_ptr<LookupJob> base = std::move(job);
-  REQUIRE(batcher.Submit(base).ok());
-  WaitFor(finished, 1);
+  auto outcome =
+      RunOne(batcher, chain, {1, 2}, Clock::now() - std::chrono::seconds(1));
   CHECK(outcome->status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(chain.tiers()[0]->Stats().lookups == 0);
 }
@@ -215,13 +223,7 @@ TEST_CASE("synchronous fill puts misses into tier 1 before the reply",
   BatcherOptions options;
   options.hit_rate_threshold = 2.0;  // never asynchronous
   Batcher batcher(options);
-  std::atomic<int> finished{0};
-  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{3, 4, 500},
-                                       &finished);
-  auto outcome = job->outcome();
-  std::unique_ptr<LookupJob> base = std::move(job);
-  REQUIRE(batcher.Submit(base).ok());
-  WaitFor(finished, 1);
+  auto outcome = RunOne(batcher, chain, {3, 4, 500});
   REQUIRE(outcome->status.ok());
   CHECK(outcome->defaulted == std::vector<size_t>{2});
   CHECK(TopHolds(chain, {3, 4}));
@@ -238,13 +240,7 @@ TEST_CASE(
   BatcherOptions options;
   options.hit_rate_threshold = 0.0;  // always asynchronous
   Batcher batcher(options);
-  std::atomic<int> finished{0};
-  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{7, 700, 8},
-                                       &finished);
-  auto outcome = job->outcome();
-  std::unique_ptr<LookupJob> base = std::move(job);
-  REQUIRE(batcher.Submit(base).ok());
-  WaitFor(finished, 1);
+  auto outcome = RunOne(batcher, chain, {7, 700, 8});
   REQUIRE(outcome->status.ok());
   CHECK(outcome->defaulted == std::vector<size_t>{1});
   CHECK(outcome->values[0] == ValueOf(7, 0));
@@ -265,13 +261,7 @@ TEST_CASE(
   options.hit_rate_threshold = 0.0;
   options.miss_budget_us = 1000;
   Batcher batcher(options);
-  std::atomic<int> finished{0};
-  auto job = std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 50, 2},
-                                       &finished);
-  auto outcome = job->outcome();
-  std::unique_ptr<LookupJob> base = std::move(job);
-  REQUIRE(batcher.Submit(base).ok());
-  WaitFor(finished, 1);
+  auto outcome = RunOne(batcher, chain, {1, 50, 2});
   REQUIRE(outcome->status.ok());
   CHECK(outcome->defaulted == std::vector<size_t>{1});
   CHECK(outcome->values[kDim] == -1.0f);
