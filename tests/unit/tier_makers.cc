@@ -44,39 +44,27 @@ std::unique_ptr<TierHolder> MakeHashMap(uint32_t dim,
   return std::make_unique<OwnedTier>(std::move(*tier));
 }
 
+// A hash map with a capacity far above what the cases write, so the
+// contract holds whatever the eviction policy.
+TierMaker BoundedHashMap(const std::string& name, const std::string& policy) {
+  return {name, [policy](uint32_t dim) {
+            HashMapTierOptions o;
+            o.capacity_bytes = 64ull << 20;
+            o.policy = policy;
+            return MakeHashMap(dim, o);
+          }};
+}
+
 }  // namespace
 
 std::vector<TierMaker> AllTierMakers() {
   return {
       {"hash_map",
        [](uint32_t dim) { return MakeHashMap(dim, HashMapTierOptions()); }},
-      {"hash_map bounded",
-       [](uint32_t dim) {
-         HashMapTierOptions o;
-         o.capacity_bytes = 64ull << 20;  // far above what the cases write
-         return MakeHashMap(dim, o);
-       }},
-      {"hash_map lfu",
-       [](uint32_t dim) {
-         HashMapTierOptions o;
-         o.capacity_bytes = 64ull << 20;
-         o.policy = "lfu";
-         return MakeHashMap(dim, o);
-       }},
-      {"hash_map lru",
-       [](uint32_t dim) {
-         HashMapTierOptions o;
-         o.capacity_bytes = 64ull << 20;
-         o.policy = "lru";
-         return MakeHashMap(dim, o);
-       }},
-      {"hash_map random",
-       [](uint32_t dim) {
-         HashMapTierOptions o;
-         o.capacity_bytes = 64ull << 20;
-         o.policy = "random";
-         return MakeHashMap(dim, o);
-       }},
+      BoundedHashMap("hash_map bounded", "frequency"),
+      BoundedHashMap("hash_map lfu", "lfu"),
+      BoundedHashMap("hash_map lru", "lru"),
+      BoundedHashMap("hash_map random", "random"),
       // The contract's values are exact in half precision, so an fp16 tier
       // must return them bit for bit.
       {"hash_map fp16",
