@@ -69,11 +69,11 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       hm.capacity_bytes = std::max<uint64_t>(
           1, static_cast<uint64_t>(share * options_.hash_map_capacity_bytes));
       if (hm.capacity_bytes >= TableBytes(spec)) hm.capacity_bytes = 0;
-      // A partition (and its lock) per ~64 K rows, 1 to 16: a small table
-      // gains nothing from more, and every partition a batch touches costs
-      // a lock round trip.
-      hm.partitions =
-          static_cast<uint32_t>(std::clamp<uint64_t>(spec.rows / 65536, 1, 16));
+      // A partition (and its lock) per ~1 M rows, 1 to 16: every partition
+      // a batch touches costs a lock round trip, shared with the other
+      // workers; more only help writers (updates, fills) contend less.
+      hm.partitions = static_cast<uint32_t>(
+          std::clamp<uint64_t>(spec.rows / (1 << 20), 1, 16));
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
                               NewHashMapTier(spec.dim, hm));
       tiers.push_back(std::move(cache));
