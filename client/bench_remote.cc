@@ -66,15 +66,16 @@ std::string CodeName(const grpc::Status& s) {
       static_cast<absl::StatusCode>(s.error_code()));
 }
 
-LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
-                     const std::vector<v1::LookupRequest>& pool,
-                     uint64_t keys_per_request, double* window_s) {
-  auto channels = Channels(o.target, o.connections);
-  std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
-  for (auto& c : channels) stubs.push_back(v1::Embedding::NewStub(c));
+// One asynchronous unary call per load slot, each with its own context
+// (deadline `timeout_ms`) and reply; `start(slot, seq, context, reply, cb)`
+// issues the call.
+template <typename Response, typename Start>
+LatencyLog RunUnaryLoad(const LoadOptions& load, uint32_t timeout_ms,
+                        const Start& start, uint64_t keys_per_request,
+                        double* window_s) {
   struct Slot {
     std::unique_ptr<grpc::ClientContext> context;
-    v1::LookupResponse response;
+    Response response;
   };
   std::vector<Slot> slots(load.concurrency);
   return bench::RunAsyncLoad(
@@ -83,39 +84,48 @@ LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
           std::function<void(const std::string&)> done) {
         Slot& s = slots[slot];
         s.context = std::make_unique<grpc::ClientContext>();
-        s.context->set_deadline(Deadline(o.timeout_ms));
+        s.context->set_deadline(Deadline(timeout_ms));
+        start(slot, seq, s.context.get(), &s.response,
+              [done](grpc::Status status) { done(CodeName(status)); });
+      },
+      keys_per_request, window_s);
+}
+
+LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
+                     const std::vector<v1::LookupRequest>& pool,
+                     uint64_t keys_per_request, double* window_s) {
+  std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
+  for (auto& c : Channels(o.target, o.connections)) {
+    stubs.push_back(v1::Embedding::NewStub(c));
+  }
+  return RunUnaryLoad<v1::LookupResponse>(
+      load, o.timeout_ms,
+      [&](uint32_t slot, uint64_t seq, grpc::ClientContext* context,
+          v1::LookupResponse* response,
+          std::function<void(grpc::Status)> done) {
         const v1::LookupRequest& request =
             pool[(slot * 7919 + seq) % pool.size()];
-        stubs[slot % stubs.size()]->async()->Lookup(
-            s.context.get(), &request, &s.response,
-            [done](grpc::Status status) { done(CodeName(status)); });
+        stubs[slot % stubs.size()]->async()->Lookup(context, &request, response,
+                                                    std::move(done));
       },
       keys_per_request, window_s);
 }
 
 LatencyLog RunEcho(const RemoteBenchOptions& o, const LoadOptions& load,
                    size_t request_bytes, size_t reply_bytes, double* window_s) {
-  auto channels = Channels(o.target, o.connections);
   std::vector<std::unique_ptr<v1::Diagnostics::Stub>> stubs;
-  for (auto& c : channels) stubs.push_back(v1::Diagnostics::NewStub(c));
+  for (auto& c : Channels(o.target, o.connections)) {
+    stubs.push_back(v1::Diagnostics::NewStub(c));
+  }
   v1::EchoRequest request;
   request.mutable_payload()->resize(request_bytes);
   request.set_reply_bytes(static_cast<uint32_t>(reply_bytes));
-  struct Slot {
-    std::unique_ptr<grpc::ClientContext> context;
-    v1::EchoResponse response;
-  };
-  std::vector<Slot> slots(load.concurrency);
-  return bench::RunAsyncLoad(
-      load,
-      [&](uint32_t slot, uint64_t,
-          std::function<void(const std::string&)> done) {
-        Slot& s = slots[slot];
-        s.context = std::make_unique<grpc::ClientContext>();
-        s.context->set_deadline(Deadline(o.timeout_ms));
-        stubs[slot % stubs.size()]->async()->Echo(
-            s.context.get(), &request, &s.response,
-            [done](grpc::Status status) { done(CodeName(status)); });
+  return RunUnaryLoad<v1::EchoResponse>(
+      load, o.timeout_ms,
+      [&](uint32_t slot, uint64_t, grpc::ClientContext* context,
+          v1::EchoResponse* response, std::function<void(grpc::Status)> done) {
+        stubs[slot % stubs.size()]->async()->Echo(context, &request, response,
+                                                  std::move(done));
       },
       0, window_s);
 }

@@ -35,6 +35,14 @@ std::unique_ptr<Tier> EmptyHashMap() {
   return std::move(NewHashMapTier(kDim, HashMapTierOptions())).value();
 }
 
+// An empty tier 1 over a tier holding keys 0..99; default rows are 0.
+TierChain EmptyOverFull() {
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(EmptyHashMap());
+  tiers.push_back(HashMapWith(0, 100));
+  return TierChain(std::move(tiers), 0.0f);
+}
+
 // A job over one table whose keys, rows and outcome live in the job.
 class TestJob final : public LookupJob {
  public:
@@ -216,10 +224,7 @@ TEST_CASE("a job whose deadline passed is dropped before any work",
 
 TEST_CASE("synchronous fill puts misses into tier 1 before the reply",
           "[batcher][chain]") {
-  std::vector<std::unique_ptr<Tier>> tiers;
-  tiers.push_back(EmptyHashMap());
-  tiers.push_back(HashMapWith(0, 100));
-  TierChain chain(std::move(tiers), 0.0f);
+  TierChain chain = EmptyOverFull();
   BatcherOptions options;
   options.hit_rate_threshold = 2.0;  // never asynchronous
   Batcher batcher(options);
@@ -233,10 +238,7 @@ TEST_CASE(
     "asynchronous fill returns lower-tier rows, flags only absent keys, "
     "and fills tier 1 in the background",
     "[batcher][chain]") {
-  std::vector<std::unique_ptr<Tier>> tiers;
-  tiers.push_back(EmptyHashMap());
-  tiers.push_back(HashMapWith(0, 100));
-  TierChain chain(std::move(tiers), 0.0f);
+  TierChain chain = EmptyOverFull();
   BatcherOptions options;
   options.hit_rate_threshold = 0.0;  // always asynchronous
   Batcher batcher(options);
