@@ -58,29 +58,53 @@ HashMapPartition::SlabPtr HashMapPartition::AllocateSlab(uint64_t bytes) {
 }
 
 void HashMapPartition::ReserveRow(uint32_t row) {
-  const uint64_t slab = row / slab_rows_;
-  const uint32_t index = row - slab * slab_rows_;
-  if (slab == slabs_.size()) {  // the previous slab is full: start a new one
+  if (row < allocated_rows()) return;
+  if (slabs_.empty() || last_rows_ == slab_rows_) {  // start a new slab
     last_rows_ = std::min(kFirstSlabRows, slab_rows_);
     slabs_.push_back(AllocateSlab(uint64_t{last_rows_} * stride_));
     slab_bytes_total_ += AllocatedBytes(uint64_t{last_rows_} * stride_);
     return;
   }
-  if (index < last_rows_) return;
   // Grow the last slab by 1/4 (at least 64 rows) up to a full slab, so at
-  // most a quarter of the last slab is ever empty.
+  // most a quarter of the last slab is ever empty. Every row it has room for
+  // is in use (row == allocated_rows()), so all of them move.
   const uint32_t rows = std::min<uint32_t>(
       slab_rows_, std::max(last_rows_ + kFirstSlabRows, last_rows_ / 4 * 5));
   SlabPtr bigger = AllocateSlab(uint64_t{rows} * stride_);
-  std::memcpy(bigger.get(), slabs_.back().get(), uint64_t{index} * stride_);
+  std::memcpy(bigger.get(), slabs_.back().get(),
+              uint64_t{last_rows_} * stride_);
   slabs_.back() = std::move(bigger);
   slab_bytes_total_ += AllocatedBytes(uint64_t{rows} * stride_) -
                        AllocatedBytes(uint64_t{last_rows_} * stride_);
   last_rows_ = rows;
 }
 
+void HashMapPartition::ReleaseSpare() {
+  // The last slab starts at row slab_rows_ * (slabs - 1); free it when it is
+  // empty and half a slab of rows below it is free too, so alternating
+  // inserts and erases at a boundary never allocate and free in turn.
+  while (slabs_.size() > 1 && uint64_t{size_} + slab_rows_ / 2 <=
+                                  uint64_t{slab_rows_} * (slabs_.size() - 1)) {
+    slab_bytes_total_ -= AllocatedBytes(uint64_t{last_rows_} * stride_);
+    slabs_.pop_back();
+    last_rows_ = slab_rows_;
+  }
+  if (slabs_.size() == 1 && size_ == 0) {
+    slab_bytes_total_ -= AllocatedBytes(uint64_t{last_rows_} * stride_);
+    slabs_.clear();
+    last_rows_ = 0;
+  }
+  // Halve the index while under 1/8 full; after halving it is under 1/4
+  // full, well below the 3/4 that grows it.
+  uint64_t slots = mask_ + 1;
+  while (slots > kInitialSlots && uint64_t{size_} * 8 < slots) slots /= 2;
+  if (slots != mask_ + 1) Rehash(slots);
+}
+
 uint32_t HashMapPartition::Insert(int64_t key, uint64_t hash) {
-  if ((size_ + 1) * kMaxLoadDen > (mask_ + 1) * kMaxLoadNum) Grow();
+  if ((uint64_t{size_} + 1) * kMaxLoadDen > (mask_ + 1) * kMaxLoadNum) {
+    Rehash((mask_ + 1) * 2);
+  }
   const uint32_t row = size_;
   ReserveRow(row);
   std::byte* p = Row(row);
@@ -127,10 +151,10 @@ void HashMapPartition::EraseRow(uint32_t row) {
     slots_[i].row = row;
   }
   --size_;
+  ReleaseSpare();
 }
 
-void HashMapPartition::Grow() {
-  const uint64_t slots = (mask_ + 1) * 2;
+void HashMapPartition::Rehash(uint64_t slots) {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(slots, Slot{0, kNoRow});
   mask_ = slots - 1;

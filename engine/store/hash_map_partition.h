@@ -6,6 +6,13 @@
 // 0..size()-1): erasing a row moves the last row into its place, which makes
 // a uniformly random resident row one random number away.
 //
+// Memory follows the row count both ways. Every slab but the last holds
+// slab_rows rows; the last grows by quarters up to that. When erasing leaves
+// the last slab empty and the one before it at most half full, the last slab
+// is freed; when the index falls below 1/8 full it halves. So after a mass
+// erase, memory returns to what the surviving rows need (plus at most half a
+// slab), and refilling allocates it again.
+//
 // Ownership: owns its index and slabs; row pointers stay valid until the next
 // Insert() or EraseRow().
 // Thread safety: none of its own. The tier guards each partition with a
@@ -129,12 +136,23 @@ class HashMapPartition {
   // AllocatedBytes() says how many bytes that really takes.
   static SlabPtr AllocateSlab(uint64_t bytes);
   static uint64_t AllocatedBytes(uint64_t bytes);
-  // Makes room for row `row` (== size_): the last slab grows in steps of a
-  // quarter up to slab_rows_, then a new slab starts.
+  // Makes room for row `row` (== size_) when it is past the allocated rows:
+  // the last slab grows in steps of a quarter up to slab_rows_, then a new
+  // slab starts.
   void ReserveRow(uint32_t row);
+  // Frees the last slab while it is empty and the slab before it at most
+  // half full, and halves the index while it is under 1/8 full.
+  void ReleaseSpare();
+  // Rows the slabs have room for.
+  uint64_t allocated_rows() const {
+    return slabs_.empty()
+               ? 0
+               : uint64_t{slab_rows_} * (slabs_.size() - 1) + last_rows_;
+  }
   // The slot that points at `row`, whose key hashes to `hash`.
   uint64_t SlotOf(uint32_t row, uint64_t hash) const;
-  void Grow();
+  // Rebuilds the index with `slots` slots (a power of two).
+  void Rehash(uint64_t slots);
 
   // Constant after construction.
   uint32_t values_offset_;  // 8, or 12 with a stamp
@@ -145,7 +163,7 @@ class HashMapPartition {
 
   uint64_t mask_ = 0;  // slots_.size() - 1
   std::vector<Slot> slots_;
-  std::vector<SlabPtr> slabs_;
+  std::vector<SlabPtr> slabs_;     // all but the last hold slab_rows_ rows
   uint32_t last_rows_ = 0;         // rows the last slab has room for
   uint64_t slab_bytes_total_ = 0;  // bytes of all slabs
   uint32_t size_ = 0;
