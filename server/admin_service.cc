@@ -61,6 +61,7 @@ grpc::ServerUnaryReactor* AdminService::GetStats(
     out->set_applied_rows(u.applier.applied_rows);
     out->set_skipped_messages(u.kafka.skipped_messages +
                               u.kafka.stale_messages);
+    out->set_lost_messages(u.kafka.lost_messages);
     out->set_lag(u.kafka.lag);
     out->set_assigned_partitions(u.kafka.assigned_partitions);
     out->set_kafka_enabled(u.kafka_enabled);

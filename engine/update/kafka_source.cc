@@ -37,6 +37,9 @@ class KafkaSource final : public UpdateSource {
     std::string topic;
     int32_t partition = 0;
     int64_t next = -1;  // next offset to read; -1 until known
+    // The broker no longer had `next` and the consumer jumped to the oldest
+    // offset it had: the next message says how many were lost.
+    bool reset = false;
   };
 
   void Run();
@@ -60,7 +63,7 @@ class KafkaSource final : public UpdateSource {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> consumed_{0}, applied_messages_{0}, applied_rows_{0},
-      skipped_{0}, stale_{0}, lag_{0};
+      skipped_{0}, stale_{0}, lost_{0}, lag_{0};
   std::atomic<uint32_t> assigned_count_{0};
   std::atomic<bool> connected_{false};
 };
@@ -122,6 +125,7 @@ UpdateSourceStats KafkaSource::stats() const {
   s.applied_rows = applied_rows_.load();
   s.skipped_messages = skipped_.load();
   s.stale_messages = stale_.load();
+  s.lost_messages = lost_.load();
   s.lag = lag_.load();
   s.assigned_partitions = assigned_count_.load();
   s.connected = connected_.load();
@@ -208,6 +212,14 @@ void KafkaSource::RefreshAssignment() {
 void KafkaSource::Handle(const rd_kafka_message_t* m) {
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt != nullptr) {
+      // Not connection trouble: retention deleted messages we had not read.
+      auto it = assigned_.find(
+          Applier::PartitionKey(rd_kafka_topic_name(m->rkt), m->partition));
+      if (it != assigned_.end()) it->second.reset = true;
+      spdlog::error("kafka: {}", rd_kafka_message_errstr(m));
+      return;
+    }
     connected_ = false;
     LogTrouble(rd_kafka_message_errstr(m));
     return;
@@ -219,6 +231,18 @@ void KafkaSource::Handle(const rd_kafka_message_t* m) {
   if (info == topics_.end()) return;  // not ours (cannot happen with assign)
   UpdatePosition pos{info->second.model, topic, m->partition, m->offset};
   const std::string key = Applier::PartitionKey(topic, m->partition);
+  Partition& part = assigned_[key];
+  if (part.reset) {
+    part.reset = false;
+    if (part.next >= 0 && m->offset > part.next) {
+      lost_.fetch_add(static_cast<uint64_t>(m->offset - part.next));
+      spdlog::error(
+          "kafka: {} lost messages {}..{}: the topic's retention deleted "
+          "them before this pod read them, so their updates are missing here "
+          "(keep retention above the longest consumer pause)",
+          key, part.next, m->offset - 1);
+    }
+  }
   absl::string_view payload(static_cast<const char*>(m->payload), m->len);
   absl::StatusOr<DecodedUpdate> update =
       info->second.hps
@@ -255,7 +279,7 @@ void KafkaSource::Handle(const rd_kafka_message_t* m) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return;
   }
-  assigned_[key].next = m->offset + 1;
+  part.next = m->offset + 1;
 }
 
 void KafkaSource::UpdateLag() {

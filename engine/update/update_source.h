@@ -22,6 +22,9 @@ struct UpdateSourceStats {
   uint64_t applied_rows = 0;
   uint64_t skipped_messages = 0;  // malformed, unknown table, wrong dim
   uint64_t stale_messages = 0;    // older than the serving snapshot
+  // Messages the topic's retention deleted before they were read: their
+  // updates are lost (the consumer fell further behind than retention).
+  uint64_t lost_messages = 0;
   uint64_t lag = 0;               // messages on the topics not applied yet
   uint32_t assigned_partitions = 0;
   bool connected = false;  // the last fetch or metadata call succeeded
