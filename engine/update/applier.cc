@@ -46,43 +46,64 @@ absl::Status Applier::WritePosition(const Model& model,
 
 absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
                                         const UpdatePosition* position) {
-  Tick();
-  std::shared_ptr<const Model> position_model;
-  if (position != nullptr) {
-    position_model = registry_->Find(position->model);
-    if (position_model == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("no serving model ", position->model));
-    }
-    auto it = position_model->manifest().update_offsets.find(
-        PartitionKey(position->topic, position->partition));
-    if (it != position_model->manifest().update_offsets.end() &&
-        position->offset < it->second) {
-      stale_messages_.fetch_add(1, std::memory_order_relaxed);
-      return 0;
-    }
-  }
+  std::vector<UpdatePosition> positions;
+  if (position != nullptr) positions.assign(updates.size(), *position);
+  absl::StatusOr<ApplyCounts> counts = Write(updates, positions);
+  if (!counts.ok()) return counts.status();
+  return counts->rows;
+}
 
+absl::StatusOr<ApplyCounts> Applier::ApplyLogged(
+    absl::Span<const DecodedUpdate> updates,
+    absl::Span<const UpdatePosition> positions) {
+  if (positions.size() != updates.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        updates.size(), " updates with ", positions.size(), " positions"));
+  }
+  return Write(updates, positions);
+}
+
+absl::StatusOr<ApplyCounts> Applier::Write(
+    absl::Span<const DecodedUpdate> updates,
+    absl::Span<const UpdatePosition> positions) {
+  Tick();
+  const bool logged = !positions.empty();
   // Validate everything before writing anything.
   struct Target {
     std::shared_ptr<const Model> model;
-    const Model::Table* table;
-    rocksdb::ColumnFamilyHandle* cf;
+    const Model::Table* table = nullptr;  // nullptr: stale, left out
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
   };
-  std::vector<Target> targets;
-  targets.reserve(updates.size());
-  for (const DecodedUpdate& u : updates) {
-    std::shared_ptr<const Model> model =
-        position_model != nullptr ? position_model : registry_->Find(u.model);
-    if (model == nullptr || model->name() != u.model) {
-      return position_model != nullptr
-                 ? absl::InvalidArgumentError(
-                       absl::StrCat("update for model ", u.model,
-                                    " on a topic of model ", position->model))
-                 : absl::NotFoundError(
-                       absl::StrCat("no serving model ", u.model));
+  std::vector<Target> targets(updates.size());
+  ApplyCounts counts;
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const DecodedUpdate& u = updates[i];
+    const UpdatePosition* position = logged ? &positions[i] : nullptr;
+    Target& target = targets[i];
+    // Consecutive updates mostly share a model: look it up once.
+    const std::string& name = logged ? position->model : u.model;
+    if (i > 0 && targets[i - 1].model->name() == name) {
+      target.model = targets[i - 1].model;
+    } else {
+      target.model = registry_->Find(name);
     }
-    const Model::Table* table = model->FindTable(u.table);
+    if (target.model == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no serving model ", name));
+    }
+    if (logged) {
+      auto it = target.model->manifest().update_offsets.find(
+          PartitionKey(position->topic, position->partition));
+      if (it != target.model->manifest().update_offsets.end() &&
+          position->offset < it->second) {
+        ++counts.stale_messages;
+        continue;
+      }
+    }
+    if (u.model != name) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update for model ", u.model, " on a topic of model ", name));
+    }
+    const Model::Table* table = target.model->FindTable(u.table);
     if (table == nullptr) {
       return absl::NotFoundError(
           absl::StrCat("model ", u.model, " has no table ", u.table));
@@ -94,19 +115,19 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
                        " and ", u.values.size(), " floats for ", u.keys.size(),
                        " keys; the table ", "has dim ", table->spec.dim));
     }
-    rocksdb::ColumnFamilyHandle* cf =
-        store_->FindColumnFamily(table->spec.column_family);
-    if (cf == nullptr) {
+    target.cf = store_->FindColumnFamily(table->spec.column_family);
+    if (target.cf == nullptr) {
       return absl::DataLossError(absl::StrCat(
           "column family ", table->spec.column_family, " is missing"));
     }
-    targets.push_back(Target{std::move(model), table, cf});
+    target.table = table;
   }
+  stale_messages_.fetch_add(counts.stale_messages, std::memory_order_relaxed);
 
   rocksdb::WriteBatch batch;
-  uint64_t rows = 0;
   char k[kEncodedKeySize];
   for (size_t i = 0; i < updates.size(); ++i) {
+    if (targets[i].table == nullptr) continue;
     const DecodedUpdate& u = updates[i];
     const size_t row_bytes = size_t{u.dim} * sizeof(float);
     for (size_t r = 0; r < u.keys.size(); ++r) {
@@ -118,17 +139,23 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
                         row_bytes)),
           "batching update rows"));
     }
-    rows += u.keys.size();
+    counts.rows += u.keys.size();
+    ++counts.applied_messages;
+    // A later position of the same partition overwrites this one within
+    // the batch, so the stored position is that of the last update.
+    if (logged) {
+      STRATA_RETURN_IF_ERROR(
+          WritePosition(*targets[i].model, positions[i], &batch));
+    }
   }
-  if (position != nullptr) {
-    STRATA_RETURN_IF_ERROR(WritePosition(*position_model, *position, &batch));
-  }
+  if (counts.applied_messages == 0) return counts;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   STRATA_RETURN_IF_ERROR(
       FromRocksDb(store_->db()->Write(wo, &batch), "writing updates"));
 
   for (size_t i = 0; i < updates.size(); ++i) {
+    if (targets[i].table == nullptr) continue;
     Invalidate(*targets[i].model, updates[i].table, updates[i].keys);
     for (const Hook& hook : hooks_) {
       hook(*targets[i].model, updates[i].table, updates[i].keys,
@@ -143,9 +170,10 @@ absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
                   targets[i].model, updates[i].table, updates[i].keys});
     }
   }
-  applied_messages_.fetch_add(1, std::memory_order_relaxed);
-  applied_rows_.fetch_add(rows, std::memory_order_relaxed);
-  return rows;
+  applied_messages_.fetch_add(logged ? counts.applied_messages : 1,
+                              std::memory_order_relaxed);
+  applied_rows_.fetch_add(counts.rows, std::memory_order_relaxed);
+  return counts;
 }
 
 absl::Status Applier::Skip(const UpdatePosition& position) {

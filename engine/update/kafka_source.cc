@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,10 @@ namespace strata {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Most messages applied in one write, and their most payload bytes.
+constexpr size_t kMaxBatchMessages = 256;
+constexpr size_t kMaxBatchBytes = 8 << 20;
 
 class KafkaSource final : public UpdateSource {
  public:
@@ -42,9 +47,35 @@ class KafkaSource final : public UpdateSource {
     bool reset = false;
   };
 
+  // The messages of one batch that decoded, waiting for one ApplyLogged.
+  struct Group {
+    std::vector<DecodedUpdate> updates;
+    std::vector<UpdatePosition> positions;
+    std::vector<Partition*> parts;
+    std::vector<std::string> keys;  // "<topic>/<partition>" of each
+    void Clear() {
+      updates.clear();
+      positions.clear();
+      parts.clear();
+      keys.clear();
+    }
+  };
+
   void Run();
   void RefreshAssignment();
-  void Handle(const rd_kafka_message_t* m);
+  // Applies messages already fetched, in order, in as few writes as possible.
+  void HandleBatch(absl::Span<rd_kafka_message_t* const> batch);
+  void HandleError(const rd_kafka_message_t* m);
+  // Counts messages that retention deleted before `offset` was read.
+  void NoteGap(Partition& part, const std::string& key, int64_t offset);
+  // Writes `group` in one ApplyLogged, or message by message when that fails;
+  // adds the partitions whose store write failed to `retrying`.
+  void ApplyGroup(Group* group, std::set<std::string>* retrying);
+  // Applies (or skips) one message; false when the store failed and the
+  // partition was rewound to read it again.
+  bool ApplyOne(const absl::StatusOr<DecodedUpdate>& update,
+                const UpdatePosition& pos, Partition& part,
+                const std::string& key);
   void UpdateLag();
   // Logs at most one line per 5 s for connection trouble.
   void LogTrouble(const std::string& what);
@@ -140,11 +171,20 @@ void KafkaSource::Run() {
       next_refresh = Clock::now() +
                      std::chrono::milliseconds(options_.metadata_refresh_ms);
     }
+    // Wait for one message, then take whatever else is already fetched.
     rd_kafka_message_t* m =
         rd_kafka_consumer_poll(rk_, static_cast<int>(options_.poll_timeout_ms));
     if (m != nullptr) {
-      Handle(m);
-      rd_kafka_message_destroy(m);
+      std::vector<rd_kafka_message_t*> batch = {m};
+      size_t bytes = m->len;
+      while (batch.size() < kMaxBatchMessages && bytes < kMaxBatchBytes) {
+        m = rd_kafka_consumer_poll(rk_, 0);
+        if (m == nullptr) break;
+        batch.push_back(m);
+        bytes += m->len;
+      }
+      HandleBatch(batch);
+      for (rd_kafka_message_t* done : batch) rd_kafka_message_destroy(done);
     }
     applier_->Tick();
     if (Clock::now() >= next_lag) {
@@ -209,45 +249,102 @@ void KafkaSource::RefreshAssignment() {
   rd_kafka_topic_partition_list_destroy(add);
 }
 
-void KafkaSource::Handle(const rd_kafka_message_t* m) {
-  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt != nullptr) {
-      // Not connection trouble: retention deleted messages we had not read.
-      auto it = assigned_.find(
-          Applier::PartitionKey(rd_kafka_topic_name(m->rkt), m->partition));
-      if (it != assigned_.end()) it->second.reset = true;
-      spdlog::error("kafka: {}", rd_kafka_message_errstr(m));
+void KafkaSource::HandleBatch(absl::Span<rd_kafka_message_t* const> batch) {
+  Group group;
+  std::set<std::string> retrying;  // the rest of these is read again
+  for (const rd_kafka_message_t* m : batch) {
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ApplyGroup(&group, &retrying);  // keep the order of the partition
+      HandleError(m);
+      continue;
+    }
+    connected_ = true;
+    consumed_.fetch_add(1);
+    const std::string topic = rd_kafka_topic_name(m->rkt);
+    auto info = topics_.find(topic);
+    if (info == topics_.end()) continue;  // not ours (cannot happen)
+    std::string key = Applier::PartitionKey(topic, m->partition);
+    if (retrying.count(key) != 0) continue;
+    Partition& part = assigned_[key];
+    NoteGap(part, key, m->offset);
+    UpdatePosition pos{info->second.model, topic, m->partition, m->offset};
+    absl::string_view payload(static_cast<const char*>(m->payload), m->len);
+    absl::StatusOr<DecodedUpdate> update =
+        info->second.hps
+            ? DecodeHctr(payload, info->second.model, info->second.table)
+            : DecodeUpdateBatch(payload);
+    if (!update.ok()) {
+      ApplyGroup(&group, &retrying);
+      if (!ApplyOne(update, pos, part, key)) retrying.insert(key);
+      continue;
+    }
+    group.updates.push_back(*std::move(update));
+    group.positions.push_back(std::move(pos));
+    group.parts.push_back(&part);
+    group.keys.push_back(std::move(key));
+  }
+  ApplyGroup(&group, &retrying);
+}
+
+void KafkaSource::ApplyGroup(Group* group, std::set<std::string>* retrying) {
+  if (group->updates.empty()) return;
+  if (group->updates.size() > 1) {
+    absl::StatusOr<ApplyCounts> counts =
+        applier_->ApplyLogged(group->updates, group->positions);
+    if (counts.ok()) {
+      applied_messages_.fetch_add(counts->applied_messages);
+      applied_rows_.fetch_add(counts->rows);
+      stale_.fetch_add(counts->stale_messages);
+      for (size_t i = 0; i < group->parts.size(); ++i) {
+        group->parts[i]->next = group->positions[i].offset + 1;
+      }
+      group->Clear();
       return;
     }
-    connected_ = false;
-    LogTrouble(rd_kafka_message_errstr(m));
-    return;
+    // Some message is bad or the store failed: one by one, so the good ones
+    // are applied, the bad ones skipped and a failed write retried.
   }
-  connected_ = true;
-  consumed_.fetch_add(1);
-  const std::string topic = rd_kafka_topic_name(m->rkt);
-  auto info = topics_.find(topic);
-  if (info == topics_.end()) return;  // not ours (cannot happen with assign)
-  UpdatePosition pos{info->second.model, topic, m->partition, m->offset};
-  const std::string key = Applier::PartitionKey(topic, m->partition);
-  Partition& part = assigned_[key];
-  if (part.reset) {
-    part.reset = false;
-    if (part.next >= 0 && m->offset > part.next) {
-      lost_.fetch_add(static_cast<uint64_t>(m->offset - part.next));
-      spdlog::error(
-          "kafka: {} lost messages {}..{}: the topic's retention deleted "
-          "them before this pod read them, so their updates are missing here "
-          "(keep retention above the longest consumer pause)",
-          key, part.next, m->offset - 1);
+  for (size_t i = 0; i < group->updates.size(); ++i) {
+    if (retrying->count(group->keys[i]) != 0) continue;
+    if (!ApplyOne(group->updates[i], group->positions[i], *group->parts[i],
+                  group->keys[i])) {
+      retrying->insert(group->keys[i]);
     }
   }
-  absl::string_view payload(static_cast<const char*>(m->payload), m->len);
-  absl::StatusOr<DecodedUpdate> update =
-      info->second.hps
-          ? DecodeHctr(payload, info->second.model, info->second.table)
-          : DecodeUpdateBatch(payload);
+  group->Clear();
+}
+
+void KafkaSource::HandleError(const rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+  if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt != nullptr) {
+    // Not connection trouble: retention deleted messages we had not read.
+    auto it = assigned_.find(
+        Applier::PartitionKey(rd_kafka_topic_name(m->rkt), m->partition));
+    if (it != assigned_.end()) it->second.reset = true;
+    spdlog::error("kafka: {}", rd_kafka_message_errstr(m));
+    return;
+  }
+  connected_ = false;
+  LogTrouble(rd_kafka_message_errstr(m));
+}
+
+void KafkaSource::NoteGap(Partition& part, const std::string& key,
+                          int64_t offset) {
+  if (!part.reset) return;
+  part.reset = false;
+  if (part.next >= 0 && offset > part.next) {
+    lost_.fetch_add(static_cast<uint64_t>(offset - part.next));
+    spdlog::error(
+        "kafka: {} lost messages {}..{}: the topic's retention deleted "
+        "them before this pod read them, so their updates are missing here "
+        "(keep retention above the longest consumer pause)",
+        key, part.next, offset - 1);
+  }
+}
+
+bool KafkaSource::ApplyOne(const absl::StatusOr<DecodedUpdate>& update,
+                           const UpdatePosition& pos, Partition& part,
+                           const std::string& key) {
   absl::StatusOr<uint64_t> rows =
       update.ok() ? applier_->Apply({&*update, 1}, &pos)
                   : absl::StatusOr<uint64_t>(update.status());
@@ -261,25 +358,26 @@ void KafkaSource::Handle(const rd_kafka_message_t* m) {
   } else if (absl::IsInvalidArgument(rows.status()) ||
              absl::IsNotFound(rows.status())) {
     skipped_.fetch_add(1);
-    spdlog::warn("kafka: skipping message {}/{} offset {}: {}", topic,
-                 m->partition, m->offset, std::string(rows.status().message()));
+    spdlog::warn("kafka: skipping message {} offset {}: {}", key, pos.offset,
+                 std::string(rows.status().message()));
     absl::Status s = applier_->Skip(pos);
     if (!s.ok()) spdlog::error("kafka: {}", std::string(s.message()));
   } else {
     // The store failed: read the message again after a pause.
-    spdlog::error("kafka: applying {} offset {}: {}; retrying", key, m->offset,
+    spdlog::error("kafka: applying {} offset {}: {}; retrying", key, pos.offset,
                   std::string(rows.status().message()));
     rd_kafka_topic_partition_list_t* seek =
         rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(seek, topic.c_str(), m->partition)
-        ->offset = m->offset;
+    rd_kafka_topic_partition_list_add(seek, pos.topic.c_str(), pos.partition)
+        ->offset = pos.offset;
     rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, seek, 1000);
     if (error != nullptr) rd_kafka_error_destroy(error);
     rd_kafka_topic_partition_list_destroy(seek);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    return;
+    return false;
   }
-  part.next = m->offset + 1;
+  part.next = pos.offset + 1;
+  return true;
 }
 
 void KafkaSource::UpdateLag() {

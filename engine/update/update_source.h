@@ -25,7 +25,7 @@ struct UpdateSourceStats {
   // Messages the topic's retention deleted before they were read: their
   // updates are lost (the consumer fell further behind than retention).
   uint64_t lost_messages = 0;
-  uint64_t lag = 0;               // messages on the topics not applied yet
+  uint64_t lag = 0;  // messages on the topics not applied yet
   uint32_t assigned_partitions = 0;
   bool connected = false;  // the last fetch or metadata call succeeded
 };

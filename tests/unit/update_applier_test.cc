@@ -98,4 +98,48 @@ TEST_CASE("deltas older than the serving snapshot are skipped", "[update]") {
   CHECK(m.Row("t", 1) == std::vector<float>(4, 5.0f));
 }
 
+TEST_CASE("many consumed messages apply in one write with their positions",
+          "[update]") {
+  UpdateModel m;
+  // The serving snapshot was built at offset 10 of partition 1.
+  ModelManifest v2 = m.registry->Find("m")->manifest();
+  v2.version = 2;
+  v2.update_offsets[Applier::PartitionKey("strata.m", 1)] = 10;
+  REQUIRE(m.store->PutManifest(v2).ok());
+  m.Reopen();
+  Applier applier(m.store.get(), m.registry.get());
+  std::vector<DecodedUpdate> updates = {
+      Update("t", 4, {1}, 11.0f), Update("t", 4, {1, 2}, 12.0f),
+      Update("u", 2, {3}, 13.0f), Update("t", 4, {4}, 14.0f)};
+  std::vector<UpdatePosition> positions = {{"m", "strata.m", 0, 5},
+                                           {"m", "strata.m", 0, 6},
+                                           {"m", "strata.m", 1, 9},  // stale
+                                           {"m", "strata.m", 1, 12}};
+  auto counts = applier.ApplyLogged(updates, positions);
+  REQUIRE(counts.ok());
+  CHECK(counts->rows == 4);
+  CHECK(counts->applied_messages == 3);
+  CHECK(counts->stale_messages == 1);
+  CHECK(m.Row("t", 1) == std::vector<float>(4, 12.0f));  // the later one
+  CHECK(m.Row("t", 2) == std::vector<float>(4, 12.0f));
+  CHECK(m.Row("u", 3) == std::vector<float>(2, 3.0f));  // stale: left out
+  CHECK(m.Row("t", 4) == std::vector<float>(4, 14.0f));
+  // The position after the last message of each partition.
+  CHECK(applier.NextOffset("m", "strata.m", 0).value() == 7);
+  CHECK(applier.NextOffset("m", "strata.m", 1).value() == 13);
+
+  // One bad message fails the whole call and writes nothing.
+  updates[1] = Update("t", 3, {2}, 99.0f);
+  positions = {{"m", "strata.m", 0, 7}, {"m", "strata.m", 0, 8}};
+  updates.resize(2);
+  CHECK(absl::IsInvalidArgument(
+      applier.ApplyLogged(updates, positions).status()));
+  CHECK(m.Row("t", 1) == std::vector<float>(4, 12.0f));
+  CHECK(applier.NextOffset("m", "strata.m", 0).value() == 7);
+  // Positions must match the updates one for one.
+  positions.pop_back();
+  CHECK(absl::IsInvalidArgument(
+      applier.ApplyLogged(updates, positions).status()));
+}
+
 }  // namespace strata::testing
