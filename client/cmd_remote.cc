@@ -160,11 +160,12 @@ void AddStats(CLI::App& app) {
     const v1::UpdateStats& u = reply->updates();
     std::printf(
         "updates: kafka %s, applied %llu messages / %llu rows, "
-        "skipped %llu, lag %llu, partitions %u\n",
+        "skipped %llu, lost to retention %llu, lag %llu, partitions %u\n",
         u.kafka_enabled() ? "on" : "off",
         static_cast<unsigned long long>(u.applied_messages()),
         static_cast<unsigned long long>(u.applied_rows()),
         static_cast<unsigned long long>(u.skipped_messages()),
+        static_cast<unsigned long long>(u.lost_messages()),
         static_cast<unsigned long long>(u.lag()), u.assigned_partitions());
     for (const v1::TierStats& t : reply->tiers()) {
       double rate = t.lookups() ? 100.0 * t.hits() / t.lookups() : 0.0;

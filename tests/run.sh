@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs packages, builds (Release), runs all
-# ctest tests (engine, end-to-end, Redis Cluster, Kafka mock cluster), then
-# rebuilds the engine and update tests under AddressSanitizer + UBSan and the
-# concurrency tests under ThreadSanitizer.
+# ctest tests (engine, end-to-end, Redis Cluster, Kafka mock cluster, bench
+# smoke runs), then all of them again with the whole tree (server and
+# benchmarks included) under AddressSanitizer + UBSan, and the concurrency
+# tests under ThreadSanitizer.
 # Exits non-zero on any failure. Tests start the servers they need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +17,16 @@ cmake --build build -j "$JOBS"
 cmake --build build --target format-check
 (cd build && ctest --output-on-failure --timeout 900 -j "$JOBS")
 
-echo "=== Engine and update tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "=== Every test again under AddressSanitizer + UndefinedBehaviorSanitizer"
+# The whole tree: engine, server, CLI and benchmarks (CUDA off: the device
+# stub), so the e2e tests run the sanitized server and the bench smoke runs
+# the sanitized benchmarks.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTRATA_SANITIZE=address,undefined
-cmake --build build-asan -j "$JOBS" --target strata_engine_tests strata_update_tests
-(cd build-asan && ctest -L "engine|kafka" --output-on-failure --timeout 900 -j "$JOBS")
+cmake --build build-asan -j "$JOBS"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest -LE tsan --output-on-failure --timeout 900 -j "$JOBS")
 
 echo "=== Concurrency tests under ThreadSanitizer"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
