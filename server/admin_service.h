@@ -8,7 +8,7 @@
 // Thread safety: gRPC calls it from many threads at once.
 #pragma once
 
-#include "engine/batch/worker_pool.h"
+#include "engine/common/worker_pool.h"
 #include "engine/model/model_registry.h"
 #include "server/lookup_handler.h"
 #include "server/update_sidecar.h"

@@ -26,7 +26,7 @@
 
 #include "absl/status/status.h"
 #include "engine/batch/lookup_job.h"
-#include "engine/batch/worker_pool.h"
+#include "engine/common/worker_pool.h"
 
 namespace strata {
 

@@ -6,9 +6,9 @@
 #include <mutex>
 #include <utility>
 
-#include "engine/batch/worker_pool.h"
 #include "engine/common/key_deduper.h"
 #include "engine/common/status_macros.h"
+#include "engine/common/worker_pool.h"
 
 namespace strata {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/batch/worker_pool.h"
+#include "engine/common/worker_pool.h"
 
 #include <utility>
 
