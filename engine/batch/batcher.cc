@@ -18,11 +18,20 @@ uint32_t WorkerCount(uint32_t configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// One table's share of a batch: every TableLookup that reads `chain`.
+// One table's share of a batch: every TableLookup that reads `chain` with
+// the same miss budget.
 struct ChainGroup {
   const TierChain* chain;
+  int64_t budget_us;                                   // 0 = unlimited
   std::vector<std::pair<size_t, TableLookup*>> parts;  // (job index, table)
 };
+
+// A job's own budget when it gives one (never above the server's when the
+// server has one), else the server's; 0 = unlimited.
+int64_t EffectiveBudget(int64_t server_us, int64_t job_us) {
+  if (job_us <= 0) return server_us;
+  return server_us == 0 ? job_us : std::min(server_us, job_us);
+}
 
 }  // namespace
 
@@ -130,10 +139,12 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
   std::vector<absl::Status> status(batch.size());
   uint64_t expired = 0, total_keys = 0;
 
-  // Group every live table lookup by chain.
+  // Group every live table lookup by chain and miss budget: each request
+  // keeps its own budget, and requests that share one (the usual case) still
+  // read their misses from below once.
   std::vector<ChainGroup> groups;
-  absl::flat_hash_map<const TierChain*, size_t> group_of;
-  int64_t budget_us = options_.miss_budget_us;
+  absl::flat_hash_map<std::pair<const TierChain*, int64_t>, size_t> group_of;
+  std::vector<uint32_t> open_tables(batch.size(), 0);
   for (size_t j = 0; j < batch.size(); ++j) {
     if (batch[j]->deadline() < now) {
       status[j] = absl::DeadlineExceededError(
@@ -141,24 +152,33 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
       ++expired;
       continue;
     }
-    if (batch[j]->miss_budget_us() > 0) {
-      budget_us = budget_us == 0
-                      ? batch[j]->miss_budget_us()
-                      : std::min(budget_us, batch[j]->miss_budget_us());
-    }
+    const int64_t budget_us =
+        EffectiveBudget(options_.miss_budget_us, batch[j]->miss_budget_us());
     for (TableLookup& t : batch[j]->tables()) {
-      auto [it, inserted] = group_of.try_emplace(t.chain, groups.size());
-      if (inserted) groups.push_back(ChainGroup{t.chain, {}});
+      auto [it, inserted] =
+          group_of.try_emplace({t.chain, budget_us}, groups.size());
+      if (inserted) groups.push_back(ChainGroup{t.chain, budget_us, {}});
       groups[it->second].parts.emplace_back(j, &t);
       total_keys += t.keys.size();
+      ++open_tables[j];
     }
   }
+  // Finite budgets first, shortest first, so that a short budget is never
+  // stuck behind an unlimited read of the same batch.
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const ChainGroup& a, const ChainGroup& b) {
+                     const uint64_t x = a.budget_us == 0 ? ~0ull : a.budget_us;
+                     const uint64_t y = b.budget_us == 0 ? ~0ull : b.budget_us;
+                     return x < y;
+                   });
 
+  auto finish = [&](size_t j) {
+    batch[j]->Finish(status[j]);
+    batch[j].reset();
+  };
   ChainLookupOptions chain_options;
   chain_options.hit_rate_threshold = options_.hit_rate_threshold;
-  chain_options.miss_budget_us = budget_us;
   chain_options.background = &fill_pool_;
-
   std::vector<ChainPart> parts;
   for (ChainGroup& g : groups) {
     parts.clear();
@@ -166,15 +186,16 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
       t->defaulted.clear();
       parts.push_back(ChainPart{t->keys, t->values, &t->defaulted});
     }
+    chain_options.miss_budget_us = g.budget_us;
     absl::Status s = g.chain->LookupParts(absl::MakeSpan(parts), chain_options);
-    if (!s.ok()) {
-      for (auto& [j, t] : g.parts) status[j].Update(s);
+    // A request is answered as soon as its last table is read.
+    for (auto& [j, t] : g.parts) {
+      status[j].Update(s);
+      if (--open_tables[j] == 0) finish(j);
     }
   }
-
   for (size_t j = 0; j < batch.size(); ++j) {
-    batch[j]->Finish(status[j]);
-    batch[j].reset();
+    if (batch[j] != nullptr) finish(j);  // expired, or no tables
   }
   std::lock_guard lock(mu_);
   ++stats_.batches;

@@ -43,7 +43,9 @@ struct BatcherOptions {
   uint32_t max_queued_jobs = 4096;
   // Tier-1 fill policy (see TierChain).
   double hit_rate_threshold = 0.9;
-  // Default miss budget for jobs that give none; 0 = unlimited.
+  // Default miss budget for jobs that give none; 0 = unlimited. A job's own
+  // budget counts for that job alone (capped by this one when it is set):
+  // jobs of one batch with different budgets never wait for each other's.
   int64_t miss_budget_us = 0;
   // Threads running asynchronous tier-1 fills and budgeted lower reads.
   uint32_t fill_threads = 2;

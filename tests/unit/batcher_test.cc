@@ -61,6 +61,7 @@ class TestJob final : public LookupJob {
   }
   std::vector<TableLookup>& tables() override { return tables_; }
   Clock::time_point deadline() const override { return deadline_; }
+  int64_t miss_budget_us() const override { return budget_us; }
   void Finish(absl::Status status) override {
     // The job dies after Finish: publish a copy of the outcome.
     *outcome_ = Outcome{status, keys_, values_, tables_[0].defaulted};
@@ -74,6 +75,8 @@ class TestJob final : public LookupJob {
     std::vector<size_t> defaulted;
   };
   std::shared_ptr<Outcome> outcome() { return outcome_; }
+
+  int64_t budget_us = 0;  // this request's miss budget; 0 = the default
 
  private:
   std::vector<int64_t> keys_;
@@ -269,6 +272,68 @@ TEST_CASE(
   CHECK(outcome->values[kDim] == -1.0f);
   CHECK(outcome->values[0] == ValueOf(1, 0));
   CHECK(EventuallyTopHolds(chain, {50}));
+}
+
+TEST_CASE(
+    "each request of a batch gets its own miss budget: a short one is "
+    "answered with defaults while an unlimited one waits for the rows",
+    "[batcher][chain]") {
+  // A chain whose tier-1 read holds the only worker until the test lets go,
+  // so that the two requests below queue up and form one batch.
+  std::vector<std::unique_ptr<Tier>> hold_tiers;
+  auto hold_gate = std::make_unique<GatedTier>(HashMapWith(0, 10));
+  GatedTier* hold = hold_gate.get();
+  hold_tiers.push_back(std::move(hold_gate));
+  TierChain hold_chain(std::move(hold_tiers), -1.0f);
+  // The chain under test: tier 1 holds keys 0..9, the lower tier is slow
+  // (its reads wait at a gate), defaults are -1.
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(HashMapWith(0, 10));
+  auto slow_gate = std::make_unique<GatedTier>(HashMapWith(0, 100));
+  GatedTier* slow = slow_gate.get();
+  tiers.push_back(std::move(slow_gate));
+  TierChain chain(std::move(tiers), -1.0f);
+
+  BatcherOptions options;
+  options.workers = 1;
+  options.hit_rate_threshold = 0.0;  // always asynchronous
+  options.miss_budget_us = 0;        // server default: unlimited
+  Batcher batcher(options);
+  std::atomic<int> finished{0};
+  std::unique_ptr<LookupJob> hold_job = std::make_unique<TestJob>(
+      &hold_chain, std::vector<int64_t>{1}, &finished);
+  REQUIRE(batcher.Submit(hold_job).ok());
+  hold->WaitEntered();
+
+  auto budgeted =
+      std::make_unique<TestJob>(&chain, std::vector<int64_t>{1, 50}, &finished);
+  budgeted->budget_us = 50000;
+  auto unlimited =
+      std::make_unique<TestJob>(&chain, std::vector<int64_t>{2, 60}, &finished);
+  auto short_outcome = budgeted->outcome();
+  auto long_outcome = unlimited->outcome();
+  std::unique_ptr<LookupJob> a = std::move(budgeted);
+  std::unique_ptr<LookupJob> b = std::move(unlimited);
+  REQUIRE(batcher.Submit(a).ok());
+  REQUIRE(batcher.Submit(b).ok());
+  hold->Open();
+
+  // The budgeted request is answered while the slow read is still held.
+  WaitFor(finished, 2);
+  REQUIRE(short_outcome->status.ok());
+  CHECK(short_outcome->defaulted == std::vector<size_t>{1});
+  CHECK(short_outcome->values[0] == ValueOf(1, 0));
+  CHECK(short_outcome->values[kDim] == -1.0f);
+  CHECK(finished.load() == 2);  // the unlimited one is still waiting
+
+  slow->Open();
+  WaitFor(finished, 3);
+  REQUIRE(long_outcome->status.ok());
+  CHECK(long_outcome->defaulted.empty());
+  CHECK(long_outcome->values[kDim] == ValueOf(60, 0));
+  CHECK(long_outcome->values[kDim + 3] == ValueOf(60, 3));
+  // The two requests were one batch (the first batch was the holding job).
+  CHECK(batcher.Stats().batches == 2);
 }
 
 }  // namespace strata::testing
