@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include "client/bench_in_process.h"
-#include "client/bench_remote.h"
+#include "client/bench/bench_in_process.h"
+#include "client/bench/bench_remote.h"
 #include "client/commands.h"
 
 namespace strata::cli {

@@ -21,7 +21,7 @@
 #include "engine/cuda/device_info.h"
 #include "engine/model/model_registry.h"
 #include "engine/model/model_store.h"
-#include "engine/store/redis_cluster_client.h"
+#include "engine/store/redis/redis_cluster_client.h"
 #include "server/admin_service.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"

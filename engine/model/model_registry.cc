@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
-#include "engine/store/hash_map_tier.h"
-#include "engine/store/redis_cluster_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
+#include "engine/store/redis/redis_cluster_tier.h"
 #include "engine/store/rocksdb_tier.h"
 
 namespace strata {

@@ -20,7 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/model/model_manifest.h"
 #include "engine/model/model_store.h"
-#include "engine/store/redis_cluster_client.h"
+#include "engine/store/redis/redis_cluster_client.h"
 #include "engine/store/tier_chain.h"
 
 namespace strata {

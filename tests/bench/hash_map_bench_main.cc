@@ -2,7 +2,7 @@
 // bench_in_process.h), so the hash map tier can be measured without the CLI.
 #include <CLI/CLI.hpp>
 
-#include "client/bench_in_process.h"
+#include "client/bench/bench_in_process.h"
 
 int main(int argc, char** argv) {
   CLI::App app("Strata in-process tier benchmark");

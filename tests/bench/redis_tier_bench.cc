@@ -24,8 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/random.h"
 #include "engine/store/key_codec.h"
-#include "engine/store/redis_cluster_tier.h"
-#include "engine/store/redis_connection.h"
+#include "engine/store/redis/redis_cluster_tier.h"
+#include "engine/store/redis/redis_connection.h"
 #include "hiredis/hiredis.h"
 #include "tests/integration/redis_cluster_fixture.h"
 

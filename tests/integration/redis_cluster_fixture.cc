@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "engine/store/redis_connection.h"
+#include "engine/store/redis/redis_connection.h"
 #include "hiredis/hiredis.h"
 
 namespace strata::testing {

@@ -1,7 +1,7 @@
 // RedisClusterTier against a real 3+3 Redis Cluster on loopback: the Tier
 // contract, bad configurations, eviction, slot migration and failover under
 // lookup load.
-#include "engine/store/redis_cluster_tier.h"
+#include "engine/store/redis/redis_cluster_tier.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/store/redis_slot.h"
+#include "engine/store/redis/redis_slot.h"
 #include "tests/integration/redis_test_util.h"
 #include "tests/unit/tier_contract.h"
 

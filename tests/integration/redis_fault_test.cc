@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/store/hash_map_tier.h"
-#include "engine/store/redis_cluster_tier.h"
-#include "engine/store/redis_slot.h"
+#include "engine/store/hash_map/hash_map_tier.h"
+#include "engine/store/redis/redis_cluster_tier.h"
+#include "engine/store/redis/redis_slot.h"
 #include "engine/store/tier_chain.h"
 #include "tests/integration/redis_test_util.h"
 

@@ -1,6 +1,6 @@
 // Key slots: known values, hash tags, and agreement with the server's own
 // CLUSTER KEYSLOT for binary keys.
-#include "engine/store/redis_slot.h"
+#include "engine/store/redis/redis_slot.h"
 
 #include <catch2/catch.hpp>
 #include <random>

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/store/redis_cluster_client.h"
+#include "engine/store/redis/redis_cluster_client.h"
 #include "tests/integration/redis_cluster_fixture.h"
 
 namespace strata::testing {

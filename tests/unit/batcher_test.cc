@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 #include "tests/unit/fault_tiers.h"
 
 namespace strata::testing {

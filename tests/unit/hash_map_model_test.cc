@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "engine/common/random.h"
-#include "engine/store/hash_map_partition.h"
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_partition.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 
 namespace strata {
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/common/random.h"
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 
 namespace strata {
 namespace {

@@ -1,6 +1,6 @@
 // HashMapTier beyond the shared Tier contract: option checks, the capacity
 // bound under every policy, what each policy keeps, fp16 error, memory.
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 #include "tests/unit/fault_tiers.h"
 
 namespace strata {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "engine/model/model_store.h"
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 #include "engine/store/rocksdb_tier.h"
 #include "tests/unit/test_util.h"
 

@@ -1,4 +1,4 @@
-#include "client/bench_load.h"
+#include "client/bench/bench_load.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "engine/store/redis_cluster_client.h"
+#include "engine/store/redis/redis_cluster_client.h"
 
 #include <algorithm>
 #include <utility>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "engine/store/redis_slot.h"
+#include "engine/store/redis/redis_slot.h"
 #include "hiredis/hiredis.h"
 
 namespace strata {

@@ -1,4 +1,4 @@
-#include "engine/store/redis_cluster_tier.h"
+#include "engine/store/redis/redis_cluster_tier.h"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/random.h"
 #include "engine/store/key_codec.h"
-#include "engine/store/redis_slot.h"
+#include "engine/store/redis/redis_slot.h"
 #include "hiredis/hiredis.h"
 
 namespace strata {

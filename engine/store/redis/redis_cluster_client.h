@@ -32,8 +32,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
-#include "engine/store/redis_connection.h"
-#include "engine/store/redis_node.h"
+#include "engine/store/redis/redis_connection.h"
+#include "engine/store/redis/redis_node.h"
 
 namespace strata {
 

@@ -1,4 +1,4 @@
-#include "client/bench_remote.h"
+#include "client/bench/bench_remote.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "client/bench_load.h"
-#include "client/bench_redis.h"
-#include "client/bench_report.h"
+#include "client/bench/bench_load.h"
+#include "client/bench/bench_redis.h"
+#include "client/bench/bench_report.h"
 #include "client/strata_client.h"
 #include "engine/common/key_stream.h"
 #include "strata/v1/diagnostics.grpc.pb.h"

@@ -1,4 +1,4 @@
-#include "engine/store/redis_node.h"
+#include "engine/store/redis/redis_node.h"
 
 #include <algorithm>
 #include <utility>

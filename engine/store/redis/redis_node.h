@@ -23,7 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/store/redis_connection.h"
+#include "engine/store/redis/redis_connection.h"
 
 namespace strata {
 

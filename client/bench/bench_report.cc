@@ -1,4 +1,4 @@
-#include "client/bench_report.h"
+#include "client/bench/bench_report.h"
 
 #include <algorithm>
 #include <cstdio>

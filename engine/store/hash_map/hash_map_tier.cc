@@ -1,4 +1,4 @@
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/half.h"
 #include "engine/common/random.h"
-#include "engine/store/hash_map_partition.h"
-#include "engine/store/hash_map_sketch.h"
+#include "engine/store/hash_map/hash_map_partition.h"
+#include "engine/store/hash_map/hash_map_sketch.h"
 
 namespace strata {
 

@@ -1,4 +1,4 @@
-#include "engine/store/redis_connection.h"
+#include "engine/store/redis/redis_connection.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "client/bench_load.h"
+#include "client/bench/bench_load.h"
 #include "client/strata_client.h"
 
 namespace strata::bench {

@@ -38,7 +38,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/store/redis_cluster_client.h"
+#include "engine/store/redis/redis_cluster_client.h"
 #include "engine/store/tier.h"
 
 namespace strata {

@@ -1,4 +1,4 @@
-#include "engine/store/redis_slot.h"
+#include "engine/store/redis/redis_slot.h"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "client/bench_in_process.h"
+#include "client/bench/bench_in_process.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -17,7 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/key_stream.h"
 #include "engine/common/random.h"
-#include "engine/store/hash_map_tier.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {

@@ -1,4 +1,4 @@
-#include "engine/store/hash_map_sketch.h"
+#include "engine/store/hash_map/hash_map_sketch.h"
 
 #include <algorithm>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "engine/store/hash_map_partition.h"
+#include "engine/store/hash_map/hash_map_partition.h"
 
 #include <sys/mman.h>
 

@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-#include "client/bench_report.h"
+#include "client/bench/bench_report.h"
 
 namespace strata::bench {
 

@@ -1,4 +1,4 @@
-#include "client/bench_redis.h"
+#include "client/bench/bench_redis.h"
 
 #include <hiredis/hiredis.h>
 
