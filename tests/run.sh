@@ -24,7 +24,7 @@ echo "=== Every test again under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTRATA_SANITIZE=address,undefined
 cmake --build build-asan -j "$JOBS"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1 \
   ctest -LE tsan --output-on-failure --timeout 900 -j "$JOBS")
 
