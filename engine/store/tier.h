@@ -54,6 +54,21 @@ class Tier {
 
   virtual TierStats Stats() const = 0;
 
+  // Race-free filling of a cache tier after a miss. The caller snapshots
+  // the keys' invalidation epochs BEFORE it reads them from a lower tier and
+  // hands the rows to Fill, which writes only keys not erased in between: a
+  // row read just before an update can never land on top of that update's
+  // invalidation. A tier that keeps no epochs (the default) leaves `epochs`
+  // empty, and its Fill is Upsert.
+  virtual void SnapshotEpochs(absl::Span<const int64_t> keys,  // (n)
+                              std::vector<uint32_t>* epochs) const {}
+  [[nodiscard]] virtual absl::Status Fill(
+      absl::Span<const int64_t> keys,       // (n)
+      absl::Span<const float> values,       // (n, dim)
+      absl::Span<const uint32_t> epochs) {  // (n), or empty
+    return Upsert(keys, values);
+  }
+
   // True for a tier reached over the network, where every call is a round
   // trip: callers then merge the keys of many requests into one call rather
   // than reading each request's keys straight into place.

@@ -13,10 +13,13 @@
 namespace strata {
 namespace {
 
-// Keys, rows and positions of `keys` not listed in the ascending `skip`.
+// Keys, rows and epochs (when given) of `keys` not listed in the ascending
+// `skip`.
 void Compact(absl::Span<const int64_t> keys, absl::Span<const float> values,
-             uint32_t dim, const std::vector<size_t>& skip,
-             std::vector<int64_t>* out_keys, std::vector<float>* out_values) {
+             absl::Span<const uint32_t> epochs, uint32_t dim,
+             const std::vector<size_t>& skip, std::vector<int64_t>* out_keys,
+             std::vector<float>* out_values,
+             std::vector<uint32_t>* out_epochs) {
   out_keys->reserve(keys.size() - skip.size());
   out_values->reserve(out_keys->capacity() * dim);
   size_t m = 0;
@@ -26,6 +29,7 @@ void Compact(absl::Span<const int64_t> keys, absl::Span<const float> values,
       continue;
     }
     out_keys->push_back(keys[i]);
+    if (!epochs.empty()) out_epochs->push_back(epochs[i]);
     out_values->insert(out_values->end(), &values[i * dim],
                        &values[i * dim] + dim);
   }
@@ -36,6 +40,7 @@ void Compact(absl::Span<const int64_t> keys, absl::Span<const float> values,
 struct BackgroundRead {
   std::vector<int64_t> keys;
   std::vector<float> values;
+  std::vector<uint32_t> epochs;  // tier 1's, taken before the read
   std::vector<size_t> missing;
   absl::Status status;
   std::mutex mu;
@@ -81,7 +86,9 @@ absl::Status TierChain::ReadBelow(size_t first, absl::Span<const int64_t> keys,
     if (t > first && sub_missing.size() < sub_keys.size()) {
       std::vector<int64_t> found_keys;
       std::vector<float> found_values;
-      Compact(sub_keys, sub_values, d, sub_missing, &found_keys, &found_values);
+      std::vector<uint32_t> unused;
+      Compact(sub_keys, sub_values, {}, d, sub_missing, &found_keys,
+              &found_values, &unused);
       for (size_t up = first; up < t; ++up) {
         STRATA_RETURN_IF_ERROR(tiers_[up]->Upsert(found_keys, found_values));
       }
@@ -94,12 +101,15 @@ absl::Status TierChain::ReadBelow(size_t first, absl::Span<const int64_t> keys,
 
 absl::Status TierChain::FillTop(absl::Span<const int64_t> keys,
                                 absl::Span<const float> values,
+                                absl::Span<const uint32_t> epochs,
                                 const std::vector<size_t>& missing) const {
   if (missing.size() == keys.size()) return absl::OkStatus();
   std::vector<int64_t> found_keys;
   std::vector<float> found_values;
-  Compact(keys, values, dim(), missing, &found_keys, &found_values);
-  return tiers_[0]->Upsert(found_keys, found_values);
+  std::vector<uint32_t> found_epochs;
+  Compact(keys, values, epochs, dim(), missing, &found_keys, &found_values,
+          &found_epochs);
+  return tiers_[0]->Fill(found_keys, found_values, found_epochs);
 }
 
 absl::Status TierChain::Lookup(absl::Span<const int64_t> keys,
@@ -191,6 +201,8 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
     }
   }
   read->values.resize(read->keys.size() * d);
+  // Before anything is read from below: see Tier::SnapshotEpochs.
+  tiers_[0]->SnapshotEpochs(read->keys, &read->epochs);
 
   const double hit_rate =
       1.0 - static_cast<double>(pending.size()) / static_cast<double>(asked);
@@ -201,7 +213,8 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
     auto task = [this, read] {
       absl::Status s = ReadBelow(1, read->keys, absl::MakeSpan(read->values),
                                  &read->missing);
-      if (s.ok()) s = FillTop(read->keys, read->values, read->missing);
+      if (s.ok())
+        s = FillTop(read->keys, read->values, read->epochs, read->missing);
       std::lock_guard lock(read->mu);
       read->status = s;
       read->done = true;
@@ -222,11 +235,13 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
         ReadBelow(1, read->keys, absl::MakeSpan(read->values), &read->missing));
     if (async) {
       auto fill = [this, read] {
-        FillTop(read->keys, read->values, read->missing).IgnoreError();
+        FillTop(read->keys, read->values, read->epochs, read->missing)
+            .IgnoreError();
       };
       if (!options.background->TrySubmit(fill)) fill();
     } else {
-      STRATA_RETURN_IF_ERROR(FillTop(read->keys, read->values, read->missing));
+      STRATA_RETURN_IF_ERROR(
+          FillTop(read->keys, read->values, read->epochs, read->missing));
     }
   }
 

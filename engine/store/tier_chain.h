@@ -96,9 +96,11 @@ class TierChain {
                                        absl::Span<const int64_t> keys,
                                        absl::Span<float> values,
                                        std::vector<size_t>* missing) const;
-  // Upserts into tier 0 the rows of `keys` not listed in `missing`.
+  // Fills tier 0 with the rows of `keys` not listed in `missing`, except
+  // keys erased since `epochs` were taken (Tier::Fill).
   [[nodiscard]] absl::Status FillTop(absl::Span<const int64_t> keys,
                                      absl::Span<const float> values,
+                                     absl::Span<const uint32_t> epochs,
                                      const std::vector<size_t>& missing) const;
 
   // Constant after construction.

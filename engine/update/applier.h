@@ -9,9 +9,11 @@
 // the authoritative one (all tiers of the chain but the last) has the rows
 // invalidated (Erase), then the hooks run (the GPU cache registers one).
 //
-// A lookup that read a row from RocksDB just before the write may refill a
-// cache with the old row after the invalidation; so the Applier invalidates
-// the same keys once more `reinvalidate_delay_ms` later (Tick()).
+// A lookup that read a row from RocksDB just before the write could refill a
+// cache with the old row after the invalidation. The hash map rules that out
+// by construction (Tier::SnapshotEpochs / Fill: a fill drops keys erased
+// since it read them); for tiers without epochs (Redis Cluster) the Applier
+// invalidates the same keys once more `reinvalidate_delay_ms` later (Tick()).
 //
 // A model version built from a snapshot records the offsets it was built at
 // (ModelManifest::update_offsets); messages below them are stale and skipped.

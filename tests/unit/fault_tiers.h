@@ -85,4 +85,33 @@ class GatedTier final : public TierWrapper {
   std::once_flag once_;
 };
 
+// The first lookup reads from `base`, announces itself on `entered`, and
+// holds its answer until Open() is called; later lookups pass straight on.
+class HoldAfterReadTier final : public TierWrapper {
+ public:
+  explicit HoldAfterReadTier(std::unique_ptr<Tier> base)
+      : TierWrapper(std::move(base)), opened_(gate_.get_future().share()) {}
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    absl::Status s = base_->Lookup(keys, values, missing);
+    bool first = false;
+    std::call_once(once_, [&] { first = true; });
+    if (first) {
+      entered_.set_value();
+      opened_.wait();
+    }
+    return s;
+  }
+  Tier& base() { return *base_; }
+  void WaitEntered() { entered_future_.wait(); }
+  void Open() { gate_.set_value(); }
+
+ private:
+  std::promise<void> gate_;
+  std::shared_future<void> opened_;
+  std::promise<void> entered_;
+  std::future<void> entered_future_ = entered_.get_future();
+  std::once_flag once_;
+};
+
 }  // namespace strata::testing

@@ -1,6 +1,7 @@
 #include "engine/store/tier_chain.h"
 
 #include <catch2/catch.hpp>
+#include <thread>
 #include <vector>
 
 #include "engine/store/hash_map/hash_map_tier.h"
@@ -111,6 +112,51 @@ TEST_CASE("LookupParts reads a remote tier 1 once for every part", "[chain]") {
   CHECK(b == std::vector<float>{20.0f, 10.0f, 30.0f});
   CHECK(a_def == std::vector<size_t>{2});
   CHECK(b_def.empty());
+}
+
+}  // namespace strata::testing
+
+namespace strata::testing {
+
+TEST_CASE(
+    "a row read from below just before an update never lands in tier 1 "
+    "after that update's invalidation",
+    "[chain]") {
+  constexpr uint32_t kDim = 2;
+  std::vector<std::unique_ptr<Tier>> tiers;
+  tiers.push_back(
+      std::move(NewHashMapTier(kDim, HashMapTierOptions())).value());
+  auto held = std::make_unique<HoldAfterReadTier>(
+      std::move(NewHashMapTier(kDim, HashMapTierOptions())).value());
+  HoldAfterReadTier* bottom = held.get();
+  REQUIRE(bottom->base().Upsert({5}, {1.0f, 1.0f}).ok());
+  tiers.push_back(std::move(held));
+  Tier* top = tiers[0].get();
+  TierChain chain(std::move(tiers), -1.0f);
+
+  std::vector<float> first(kDim);
+  std::vector<size_t> defaulted;
+  absl::Status first_status;
+  std::thread reader([&] {
+    first_status = chain.Lookup({5}, absl::MakeSpan(first), &defaulted);
+  });
+  bottom->WaitEntered();  // the old row is read; tier 1 not filled yet
+  // An update as the Applier makes it: the authoritative tier, then the
+  // invalidation of every cache tier.
+  REQUIRE(bottom->base().Upsert({5}, {2.0f, 2.0f}).ok());
+  REQUIRE(top->Erase({5}).ok());
+  bottom->Open();
+  reader.join();
+  REQUIRE(first_status.ok());
+  // That lookup began before the update: the old row is its right answer.
+  CHECK(first == std::vector<float>{1.0f, 1.0f});
+  // But tier 1 must not keep it: every later lookup sees the update.
+  std::vector<float> row(kDim);
+  std::vector<size_t> missing;
+  REQUIRE(top->Lookup({5}, absl::MakeSpan(row), &missing).ok());
+  CHECK(missing == std::vector<size_t>{0});
+  REQUIRE(chain.Lookup({5}, absl::MakeSpan(row), &defaulted).ok());
+  CHECK(row == std::vector<float>{2.0f, 2.0f});
 }
 
 }  // namespace strata::testing

@@ -164,32 +164,26 @@ class HashMapTier final : public Tier {
 
   absl::Status Upsert(absl::Span<const int64_t> keys,
                       absl::Span<const float> values) override {
-    if (values.size() != keys.size() * dim_) {
+    return Write(keys, values, {});
+  }
+
+  void SnapshotEpochs(absl::Span<const int64_t> keys,
+                      std::vector<uint32_t>* epochs) const override {
+    epochs->resize(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      (*epochs)[i] = EpochOf(HashMapPartition::HashKey(keys[i]))
+                         .load(std::memory_order_acquire);
+    }
+  }
+
+  absl::Status Fill(absl::Span<const int64_t> keys,
+                    absl::Span<const float> values,
+                    absl::Span<const uint32_t> epochs) override {
+    if (!epochs.empty() && epochs.size() != keys.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "upsert of ", keys.size(), " keys at dim ", dim_, " needs ",
-          keys.size() * dim_, " values, got ", values.size()));
+          "fill of ", keys.size(), " keys with ", epochs.size(), " epochs"));
     }
-    const uint32_t epoch =
-        static_cast<uint32_t>(lookups_.load(std::memory_order_relaxed) >> 10) +
-        1;
-    Grouping& g = GroupKeys(keys, partition_shift_, shards_.size());
-    for (size_t p = 0; p < shards_.size(); ++p) {
-      const uint32_t begin = g.offsets[p], end = g.offsets[p + 1];
-      if (begin == end) continue;
-      Shard& s = shards_[p];
-      std::unique_lock lock(s.mu);
-      if (s.sketch != nullptr) s.sketch->MaybeAge();
-      for (uint32_t j = begin; j < end; ++j) {
-        const uint32_t i = g.order[j];
-        const uint32_t row = UpsertRow(s, keys[i], g.hashes[i]);
-        if (row == HashMapPartition::kNoRow) continue;  // not admitted
-        StoreRow(s, row, &values[static_cast<size_t>(i) * dim_]);
-        if (policy_ == Policy::kLru && bounded_) {
-          s.rows->Stamp(row).store(epoch, std::memory_order_relaxed);
-        }
-      }
-    }
-    return absl::OkStatus();
+    return Write(keys, values, epochs);
   }
 
   absl::Status Erase(absl::Span<const int64_t> keys) override {
@@ -201,6 +195,8 @@ class HashMapTier final : public Tier {
       std::unique_lock lock(s.mu);
       for (uint32_t j = begin; j < end; ++j) {
         const uint32_t i = g.order[j];
+        // Present or not: a fill of this key may be in flight.
+        EpochOf(g.hashes[i]).fetch_add(1, std::memory_order_release);
         const uint32_t row = s.rows->Find(keys[i], g.hashes[i]);
         if (row != HashMapPartition::kNoRow) s.rows->EraseRow(row);
       }
@@ -218,10 +214,51 @@ class HashMapTier final : public Tier {
       stats.bytes += s.rows->bytes();
       if (s.sketch != nullptr) stats.bytes += s.sketch->bytes();
     }
+    stats.bytes += sizeof(std::atomic<uint32_t>) * kEpochStripes;
     return stats;
   }
 
  private:
+  // Upsert, or with `epochs` (one per key) Fill: keys whose stripe epoch
+  // moved since the snapshot are left out. The epoch is read under the
+  // key's partition lock, the lock Erase bumps it under, so a row read from
+  // below before an erase of its key is either dropped here or written
+  // before that erase removes it.
+  absl::Status Write(absl::Span<const int64_t> keys,
+                     absl::Span<const float> values,
+                     absl::Span<const uint32_t> epochs) {
+    if (values.size() != keys.size() * dim_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "upsert of ", keys.size(), " keys at dim ", dim_, " needs ",
+          keys.size() * dim_, " values, got ", values.size()));
+    }
+    const uint32_t epoch =
+        static_cast<uint32_t>(lookups_.load(std::memory_order_relaxed) >> 10) +
+        1;
+    Grouping& g = GroupKeys(keys, partition_shift_, shards_.size());
+    for (size_t p = 0; p < shards_.size(); ++p) {
+      const uint32_t begin = g.offsets[p], end = g.offsets[p + 1];
+      if (begin == end) continue;
+      Shard& s = shards_[p];
+      std::unique_lock lock(s.mu);
+      if (s.sketch != nullptr) s.sketch->MaybeAge();
+      for (uint32_t j = begin; j < end; ++j) {
+        const uint32_t i = g.order[j];
+        if (!epochs.empty() &&
+            EpochOf(g.hashes[i]).load(std::memory_order_acquire) != epochs[i]) {
+          continue;  // erased since it was read from below
+        }
+        const uint32_t row = UpsertRow(s, keys[i], g.hashes[i]);
+        if (row == HashMapPartition::kNoRow) continue;  // not admitted
+        StoreRow(s, row, &values[static_cast<size_t>(i) * dim_]);
+        if (policy_ == Policy::kLru && bounded_) {
+          s.rows->Stamp(row).store(epoch, std::memory_order_relaxed);
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
   struct alignas(64) Shard {
     mutable std::shared_mutex mu;
     // Guarded by mu (shared for reads, exclusive for writes).
@@ -343,6 +380,14 @@ class HashMapTier final : public Tier {
     return s.sketch->Estimate(HashMapPartition::HashKey(s.rows->RowKey(row)));
   }
 
+  // Invalidation epochs, one per stripe of keys (by hash): bumped by Erase,
+  // checked by Fill (see Write). 16 KiB; a stripe shared by other keys can
+  // only make a fill skip a key, never keep a stale one.
+  static constexpr size_t kEpochStripes = 4096;
+  std::atomic<uint32_t>& EpochOf(uint64_t hash) const {
+    return epochs_[hash & (kEpochStripes - 1)];
+  }
+
   // Constant after construction.
   const std::string name_ = "hash_map";
   const uint32_t dim_;
@@ -356,6 +401,9 @@ class HashMapTier final : public Tier {
 
   std::atomic<uint64_t> lookups_{0};
   std::atomic<uint64_t> hits_{0};
+  const std::unique_ptr<std::atomic<uint32_t>[]> epochs_ {
+    new std::atomic<uint32_t>[ kEpochStripes ]()
+  };
 };
 
 }  // namespace

@@ -14,7 +14,10 @@
 // Thread safety: safe for concurrent calls. Each partition has a
 // reader/writer lock: lookups share it while they copy rows, upserts, erases
 // and evictions hold it exclusively, so a lookup never sees a torn row or
-// another key's row. Lookups of different partitions never contend; access
+// another key's row. A fill after a miss (Fill) drops every key erased since
+// its epochs were taken, so an invalidation is never undone by a fill that
+// read the old row just before it. Lookups of different partitions never
+// contend; access
 // tracking by readers uses relaxed atomic counters (LRU stamps are written
 // only when they change).
 #pragma once
