@@ -17,9 +17,8 @@
 // another key's row. A fill after a miss (Fill) drops every key erased since
 // its epochs were taken, so an invalidation is never undone by a fill that
 // read the old row just before it. Lookups of different partitions never
-// contend; access
-// tracking by readers uses relaxed atomic counters (LRU stamps are written
-// only when they change).
+// contend; access tracking by readers uses relaxed atomic counters (LRU
+// stamps are written only when they change).
 #pragma once
 
 #include <cstdint>
