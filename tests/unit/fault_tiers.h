@@ -62,56 +62,65 @@ class SlowTier final : public TierWrapper {
   const std::chrono::microseconds delay_;
 };
 
-// Lookups announce themselves on `entered` (first one only) and then wait
-// until Open() is called.
-class GatedTier final : public TierWrapper {
+// A one-shot gate between a tier call and the test: the call announces it
+// has arrived (first arrival only) and waits until the test opens the gate.
+class TestGate {
  public:
-  explicit GatedTier(std::unique_ptr<Tier> base)
-      : TierWrapper(std::move(base)), opened_(gate_.get_future().share()) {}
-  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
-                      std::vector<size_t>* missing) override {
-    std::call_once(once_, [this] { entered_.set_value(); });
-    opened_.wait();
-    return base_->Lookup(keys, values, missing);
+  // Announces the arrival; true for the first one.
+  bool Arrive() {
+    bool first = false;
+    std::call_once(once_, [&] {
+      first = true;
+      entered_.set_value();
+    });
+    return first;
   }
+  void Wait() { opened_.wait(); }
   void WaitEntered() { entered_future_.wait(); }
   void Open() { gate_.set_value(); }
 
  private:
   std::promise<void> gate_;
-  std::shared_future<void> opened_;
+  std::shared_future<void> opened_ = gate_.get_future().share();
   std::promise<void> entered_;
   std::future<void> entered_future_ = entered_.get_future();
   std::once_flag once_;
 };
 
-// The first lookup reads from `base`, announces itself on `entered`, and
-// holds its answer until Open() is called; later lookups pass straight on.
+// Every lookup announces itself and waits at the gate before reading.
+class GatedTier final : public TierWrapper {
+ public:
+  using TierWrapper::TierWrapper;
+  absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
+                      std::vector<size_t>* missing) override {
+    gate_.Arrive();
+    gate_.Wait();
+    return base_->Lookup(keys, values, missing);
+  }
+  void WaitEntered() { gate_.WaitEntered(); }
+  void Open() { gate_.Open(); }
+
+ private:
+  TestGate gate_;
+};
+
+// The first lookup reads from `base`, then announces itself and holds its
+// answer at the gate; later lookups pass straight on.
 class HoldAfterReadTier final : public TierWrapper {
  public:
-  explicit HoldAfterReadTier(std::unique_ptr<Tier> base)
-      : TierWrapper(std::move(base)), opened_(gate_.get_future().share()) {}
+  using TierWrapper::TierWrapper;
   absl::Status Lookup(absl::Span<const int64_t> keys, absl::Span<float> values,
                       std::vector<size_t>* missing) override {
     absl::Status s = base_->Lookup(keys, values, missing);
-    bool first = false;
-    std::call_once(once_, [&] { first = true; });
-    if (first) {
-      entered_.set_value();
-      opened_.wait();
-    }
+    if (gate_.Arrive()) gate_.Wait();
     return s;
   }
   Tier& base() { return *base_; }
-  void WaitEntered() { entered_future_.wait(); }
-  void Open() { gate_.set_value(); }
+  void WaitEntered() { gate_.WaitEntered(); }
+  void Open() { gate_.Open(); }
 
  private:
-  std::promise<void> gate_;
-  std::shared_future<void> opened_;
-  std::promise<void> entered_;
-  std::future<void> entered_future_ = entered_.get_future();
-  std::once_flag once_;
+  TestGate gate_;
 };
 
 }  // namespace strata::testing
