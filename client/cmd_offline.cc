@@ -6,9 +6,7 @@
 #include <string>
 
 #include "client/commands.h"
-#include "engine/model/hugectr_importer.h"
-#include "engine/model/model_generator.h"
-#include "engine/model/model_store.h"
+#include "engine/builder/offline.h"
 
 namespace strata::cli {
 
@@ -75,10 +73,8 @@ void AddImport(CLI::App& app) {
     if (!offsets.ok())
       Fail("import", std::string(offsets.status().message()), 2);
     args->import.update_offsets = *offsets;
-    auto store = ModelStore::Open(args->data_dir, ModelStoreOptions());
-    if (!store.ok()) Fail("import", std::string(store.status().message()));
-    auto manifest =
-        ImportHugeCtrModel(store->get(), args->model, args->from, args->import);
+    auto manifest = ImportHugeCtrIntoDataDir(args->data_dir, args->model,
+                                             args->from, args->import);
     if (!manifest.ok()) {
       Fail("import", std::string(manifest.status().message()));
     }

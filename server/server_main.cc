@@ -15,20 +15,14 @@
 #include <memory>
 #include <thread>
 
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/batch/batcher.h"
-#include "engine/cuda/device_info.h"
-#include "engine/model/model_registry.h"
-#include "engine/model/model_store.h"
-#include "engine/store/redis/redis_cluster_client.h"
+#include "engine/builder/engine.h"
 #include "server/admin_service.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
 #include "server/lookup_handler.h"
 #include "server/message_pool.h"
 #include "server/server_options.h"
-#include "server/update_sidecar.h"
 
 namespace strata {
 namespace {
@@ -58,81 +52,28 @@ int WaitForSignal() {
 int Serve(const ServerOptions& options) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("strata-server"));
   spdlog::set_level(spdlog::level::from_str(options.log_level));
-  spdlog::info("strata-server starting; {}", CudaDescription());
+  spdlog::info("strata-server starting; {}", Engine::DeviceDescription());
 
-  ModelStoreOptions store_options;
-  store_options.block_cache_bytes = options.block_cache_bytes;
-  auto store = ModelStore::Open(options.data_dir, store_options);
-  if (!store.ok()) {
-    spdlog::error("{}", std::string(store.status().message()));
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options.engine);
+  if (!engine.ok()) {
+    spdlog::error("{}", std::string(engine.status().message()));
     return 1;
   }
-  RegistryOptions registry_options;
-  registry_options.hash_map_capacity_bytes = options.hash_map_capacity_bytes;
-  if (!options.redis_cluster.empty()) {
-    RedisClusterOptions redis;
-    redis.seeds = absl::StrSplit(options.redis_cluster, ',', absl::SkipEmpty());
-    redis.user = options.redis_user;
-    redis.password = options.redis_password;
-    redis.read_timeout_ms = options.redis_timeout_ms;
-    redis.write_timeout_ms = options.redis_timeout_ms;
-    auto client = RedisClusterClient::Connect(redis);
-    if (!client.ok()) {
-      spdlog::error("redis_cluster: {}",
-                    std::string(client.status().message()));
-      return 1;
-    }
-    registry_options.redis = std::move(*client);
-    registry_options.redis_capacity_bytes = options.redis_capacity_bytes;
-    registry_options.redis_partitions = options.redis_partitions;
-    spdlog::info("Redis Cluster tier via {}", options.redis_cluster);
+  ModelRegistry* registry = (*engine)->registry();
+  if (!options.engine.redis_cluster.empty()) {
+    spdlog::info("Redis Cluster tier via {}", options.engine.redis_cluster);
   }
-  auto registry = ModelRegistry::Open(store->get(), registry_options);
-  if (!registry.ok()) {
-    spdlog::error("loading models from {}: {}", options.data_dir,
-                  std::string(registry.status().message()));
-    return 1;
-  }
-  for (const auto& model : (*registry)->List()) {
+  for (const auto& model : registry->List()) {
     spdlog::info("serving model {} version {} ({} tables)", model->name(),
                  model->version(), model->tables().size());
   }
-  if ((*registry)->List().empty()) {
+  if (registry->List().empty()) {
     spdlog::warn("no models in {}; import one with `strata import`",
-                 options.data_dir);
+                 options.engine.data_dir);
   }
-
-  // Online updates: the Applier always (PushUpdates), Kafka when configured.
-  UpdateSidecarOptions update_options;
-  update_options.kafka.brokers = options.kafka_brokers;
-  update_options.kafka.topic_prefix = options.kafka_topic_prefix;
-  update_options.kafka.hps_topics = options.kafka_hps_topics;
-  update_options.kafka.metadata_refresh_ms = options.kafka_metadata_refresh_ms;
-  auto updates =
-      UpdateSidecar::Start(update_options, store->get(), registry->get());
-  if (!updates.ok()) {
-    spdlog::error("updates: {}", std::string(updates.status().message()));
-    return 1;
-  }
-
-  BatcherOptions batcher_options;
-  batcher_options.workers = options.worker_threads;
-  batcher_options.max_batch_keys = options.max_batch_keys;
-  batcher_options.max_queue_delay_us = options.max_queue_delay_us;
-  batcher_options.max_queued_jobs = options.max_queued_requests;
-  batcher_options.hit_rate_threshold = options.hit_rate_threshold;
-  batcher_options.miss_budget_us = options.miss_budget_us;
-  if (absl::Status s = batcher_options.Validate(); !s.ok()) {
-    spdlog::error("{}", std::string(s.message()));
-    return 1;
-  }
-  const uint32_t workers =
-      options.worker_threads != 0
-          ? options.worker_threads
-          : std::max(1u, std::thread::hardware_concurrency());
-  auto batcher = std::make_unique<Batcher>(batcher_options);
-  LookupHandler handler(registry->get(), options.max_keys_per_request);
-  EmbeddingService embedding(&handler, batcher.get());
+  Batcher* batcher = (*engine)->batcher();
+  LookupHandler handler(registry, options.max_keys_per_request);
+  EmbeddingService embedding(&handler, batcher);
   // Recycle Lookup messages (and their reply buffers) across calls.
   MessagePool<v1::LookupRequest, v1::LookupResponse> lookup_messages(
       /*max_pooled=*/256, /*max_pooled_bytes=*/8 << 20,
@@ -152,7 +93,7 @@ int Serve(const ServerOptions& options) {
         request->Clear();
       });
   embedding.SetMessageAllocatorFor_Lookup(&lookup_messages);
-  AdminService admin(registry->get(), &handler, updates->get());
+  AdminService admin(registry, &handler, (*engine)->updates());
   DiagnosticsService diagnostics(options.max_message_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -179,7 +120,7 @@ int Serve(const ServerOptions& options) {
     return 1;
   }
   spdlog::info("serving on port {} with {} workers (data dir {})", port,
-               workers, options.data_dir);
+               batcher->workers(), options.engine.data_dir);
 
   int sig = WaitForSignal();
   spdlog::info("signal {}: NOT_SERVING, draining for up to {} ms", sig,
@@ -188,10 +129,10 @@ int Serve(const ServerOptions& options) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));
   spdlog::debug("grpc shutdown done");
-  batcher.reset();  // finishes every queued call
+  (*engine)->StopLookups();  // finishes every queued call
   spdlog::debug("workers stopped");
   server->Wait();
-  (*updates)->Stop();
+  (*engine)->Stop();
   spdlog::debug("updates stopped");
   spdlog::info("stopped");
   return 0;

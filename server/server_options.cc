@@ -25,25 +25,11 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("listen must be host:port, got \"", listen, "\""));
   }
-  if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
-  if (max_queued_requests == 0) {
-    return absl::InvalidArgumentError("max_queued_requests must be positive");
-  }
   if (max_keys_per_request == 0) {
     return absl::InvalidArgumentError("max_keys_per_request must be positive");
   }
-  if (max_batch_keys == 0) {
-    return absl::InvalidArgumentError("max_batch_keys must be positive");
-  }
-  if (!(hit_rate_threshold >= 0)) {
-    return absl::InvalidArgumentError("hit_rate_threshold must be >= 0");
-  }
   if (max_message_bytes < 4096) {
     return absl::InvalidArgumentError("max_message_bytes must be >= 4096");
-  }
-  if (kafka_metadata_refresh_ms == 0) {
-    return absl::InvalidArgumentError(
-        "kafka_metadata_refresh_ms must be positive");
   }
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info",
                                                  "warn",  "error", "off"};
@@ -52,7 +38,7 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown log_level \"", log_level, "\""));
   }
-  return absl::OkStatus();
+  return engine.Validate();
 }
 
 absl::Status ServerOptions::MergeJson(const std::string& text) {
@@ -63,10 +49,10 @@ absl::Status ServerOptions::MergeJson(const std::string& text) {
   for (const auto& [key, value] : j.items()) {
     bool known = false;
     try {
-#define STRATA_MERGE_FIELD(type, name, help) \
-  if (key == #name) {                        \
-    name = value.get<type>();                \
-    known = true;                            \
+#define STRATA_MERGE_FIELD(name, field, help)    \
+  if (key == #name) {                            \
+    field = value.get<decltype(this->field)>();  \
+    known = true;                                \
   }
       STRATA_SERVER_OPTION_FIELDS(STRATA_MERGE_FIELD)
 #undef STRATA_MERGE_FIELD
@@ -97,8 +83,8 @@ absl::Status ServerOptions::MergeJsonFile(const std::string& path) {
 }
 
 void ServerOptions::AddFlags(CLI::App& app) {
-#define STRATA_ADD_FLAG(type, name, help) \
-  app.add_option(FlagName(#name), name, help)->capture_default_str();
+#define STRATA_ADD_FLAG(name, field, help) \
+  app.add_option(FlagName(#name), field, help)->capture_default_str();
   STRATA_SERVER_OPTION_FIELDS(STRATA_ADD_FLAG)
 #undef STRATA_ADD_FLAG
 }

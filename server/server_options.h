@@ -1,7 +1,8 @@
-// ServerOptions: every setting of strata-server, in one place. Defaults are
-// the member initializers; a JSON config file may set any field by its exact
-// name, and command-line flags (the field name with '-' for '_') override the
-// file. STRATA_SERVER_OPTION_FIELDS lists the fields once for all three.
+// ServerOptions: every setting of strata-server. Defaults are the member
+// initializers (for engine settings, those of EngineOptions); a JSON config
+// file may set any option by its flat name, and command-line flags (the name
+// with '-' for '_') override the file. STRATA_SERVER_OPTION_FIELDS lists the
+// options once for all three.
 //
 // A plain value type; not synchronized.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/builder/engine_options.h"
 
 namespace CLI {
 class App;
@@ -18,87 +20,81 @@ class App;
 
 namespace strata {
 
-// X(type, name, help): the one list of options.
+// X(name, field, help): the one list of options. `name` is the JSON key and,
+// with '-' for '_', the flag; `field` is the member of ServerOptions it sets
+// (engine settings live in EngineOptions, whose defaults they are).
 #define STRATA_SERVER_OPTION_FIELDS(X)                                        \
-  X(std::string, listen,                                                      \
-    "gRPC address to serve on (host:port; port 0 picks "                      \
-    "a free one)")                                                            \
-  X(std::string, data_dir, "Folder holding the RocksDB copy of every model")  \
-  X(std::string, port_file,                                                   \
+  X(listen, listen,                                                           \
+    "gRPC address to serve on (host:port; port 0 picks a free one)")          \
+  X(data_dir, engine.data_dir,                                                \
+    "Folder holding the RocksDB copy of every model")                         \
+  X(port_file, port_file,                                                     \
     "If set, the bound port is written here once the server is ready")        \
-  X(uint32_t, worker_threads, "Lookup worker threads (0 = one per core)")     \
-  X(uint32_t, max_queued_requests,                                            \
+  X(worker_threads, engine.batcher.workers,                                   \
+    "Lookup worker threads (0 = one per core)")                               \
+  X(max_queued_requests, engine.batcher.max_queued_jobs,                      \
     "Requests waiting for a worker beyond which new ones get "                \
     "RESOURCE_EXHAUSTED")                                                     \
-  X(uint32_t, max_keys_per_request,                                           \
+  X(max_keys_per_request, max_keys_per_request,                               \
     "Most keys one Lookup may ask for, over all its tables")                  \
-  X(uint32_t, max_batch_keys,                                                 \
+  X(max_batch_keys, engine.batcher.max_batch_keys,                            \
     "A worker stops coalescing requests into a batch at this many keys")      \
-  X(uint32_t, max_queue_delay_us,                                             \
+  X(max_queue_delay_us, engine.batcher.max_queue_delay_us,                    \
     "How long a worker waits for more requests when its batch is short "      \
     "(0 = take what is queued)")                                              \
-  X(double, hit_rate_threshold,                                               \
+  X(hit_rate_threshold, engine.batcher.hit_rate_threshold,                    \
     "Per table and batch: tier-1 hit rate at or above which misses fill "     \
     "tier 1 in the background instead of before the reply")                   \
-  X(uint32_t, miss_budget_us,                                                 \
+  X(miss_budget_us, engine.batcher.miss_budget_us,                            \
     "Default time lower tiers get in background-fill mode before missing "    \
     "rows return as flagged defaults (0 = no limit)")                         \
-  X(uint64_t, hash_map_capacity_bytes,                                        \
+  X(hash_map_capacity_bytes, engine.registry.hash_map_capacity_bytes,         \
     "Host hash-map cache in front of RocksDB, shared by all tables (0 = "     \
     "none)")                                                                  \
-  X(std::string, redis_cluster,                                               \
+  X(hash_map_policy, engine.registry.hash_map.policy,                         \
+    "Hash-map replacement policy: frequency, lfu, lru or random")             \
+  X(hash_map_value_dtype, engine.registry.hash_map.value_dtype,               \
+    "Hash-map value storage: fp32, or fp16 (half the bytes)")                 \
+  X(hash_map_partitions, engine.registry.hash_map_partitions,                 \
+    "Locked partitions of each table's hash map (0 = one per ~1 M rows, "     \
+    "1 to 16)")                                                               \
+  X(redis_cluster, engine.redis_cluster,                                      \
     "Comma-separated host:port seeds of a Redis Cluster shared by all pods, " \
     "read between the hash map and RocksDB (empty = no Redis tier)")          \
-  X(std::string, redis_user, "Redis ACL user (empty = legacy AUTH)")          \
-  X(std::string, redis_password, "Redis AUTH password (empty = no AUTH)")     \
-  X(uint64_t, redis_capacity_bytes,                                           \
+  X(redis_user, engine.redis.user, "Redis ACL user (empty = legacy AUTH)")    \
+  X(redis_password, engine.redis.password,                                    \
+    "Redis AUTH password (empty = no AUTH)")                                  \
+  X(redis_capacity_bytes, engine.registry.redis_capacity_bytes,               \
     "Row bytes Strata may keep in Redis, shared by all tables; past it, "     \
     "rows are evicted")                                                       \
-  X(uint32_t, redis_partitions,                                               \
+  X(redis_partitions, engine.registry.redis_partitions,                       \
     "Redis hashes (hash tags) each table is spread over; each batch sends "   \
     "one HMGET per partition it touches")                                     \
-  X(uint32_t, redis_timeout_ms,                                               \
+  X(redis_timeout_ms, engine.redis.io_timeout_ms,                             \
     "Redis read/write timeout; a slower node's keys are read from RocksDB")   \
-  X(uint64_t, block_cache_bytes, "RocksDB block cache")                       \
-  X(uint32_t, max_message_bytes, "Largest gRPC request or reply")             \
-  X(uint32_t, shutdown_grace_ms,                                              \
+  X(block_cache_bytes, engine.store.block_cache_bytes, "RocksDB block cache") \
+  X(max_message_bytes, max_message_bytes, "Largest gRPC request or reply")    \
+  X(shutdown_grace_ms, shutdown_grace_ms,                                     \
     "On SIGTERM/SIGINT, how long in-flight calls may take to finish")         \
-  X(std::string, log_level, "trace, debug, info, warn, error or off")         \
-  X(std::string, kafka_brokers,                                               \
+  X(log_level, log_level, "trace, debug, info, warn, error or off")           \
+  X(kafka_brokers, engine.updates.kafka.brokers,                              \
     "Kafka bootstrap servers for online updates (empty = no Kafka)")          \
-  X(std::string, kafka_topic_prefix,                                          \
+  X(kafka_topic_prefix, engine.updates.kafka.topic_prefix,                    \
     "Update topics are <prefix><model> (protobuf strata.v1.UpdateBatch)")     \
-  X(bool, kafka_hps_topics,                                                   \
+  X(kafka_hps_topics, engine.updates.kafka.hps_topics,                        \
     "Also read HugeCTR HPS topics hps_et.<model>.<table> (HCTR messages)")    \
-  X(uint32_t, kafka_metadata_refresh_ms,                                      \
+  X(kafka_metadata_refresh_ms, engine.updates.kafka.metadata_refresh_ms,      \
     "How often update topics and partitions are looked up again")
 
 struct ServerOptions {
+  // The engine's settings; the rest is gRPC and the process.
+  EngineOptions engine;
   std::string listen = "0.0.0.0:8500";
-  std::string data_dir = "./strata-data";
   std::string port_file = "";
-  uint32_t worker_threads = 0;
-  uint32_t max_queued_requests = 4096;
   uint32_t max_keys_per_request = 1 << 20;
-  uint32_t max_batch_keys = 65536;
-  uint32_t max_queue_delay_us = 0;
-  double hit_rate_threshold = 0.9;
-  uint32_t miss_budget_us = 0;
-  uint64_t hash_map_capacity_bytes = 1ull << 30;
-  std::string redis_cluster = "";
-  std::string redis_user = "";
-  std::string redis_password = "";
-  uint64_t redis_capacity_bytes = 4ull << 30;
-  uint32_t redis_partitions = 8;
-  uint32_t redis_timeout_ms = 200;
-  uint64_t block_cache_bytes = 256ull << 20;
   uint32_t max_message_bytes = 256u << 20;
   uint32_t shutdown_grace_ms = 10000;
   std::string log_level = "info";
-  std::string kafka_brokers = "";
-  std::string kafka_topic_prefix = "strata.";
-  bool kafka_hps_topics = true;
-  uint32_t kafka_metadata_refresh_ms = 2000;
 
   [[nodiscard]] absl::Status Validate() const;
 

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "engine/batch/lookup_job.h"
 #include "engine/common/worker_pool.h"
+#include "engine/store/tier_chain.h"
 
 namespace strata {
 
@@ -41,12 +42,12 @@ struct BatcherOptions {
   uint32_t max_queue_delay_us = 0;
   // Jobs waiting beyond which Submit refuses new ones.
   uint32_t max_queued_jobs = 4096;
-  // Tier-1 fill policy (see TierChain).
-  double hit_rate_threshold = 0.9;
+  // Tier-1 fill policy (see ChainLookupOptions, whose defaults these are).
+  double hit_rate_threshold = ChainLookupOptions{}.hit_rate_threshold;
   // Default miss budget for jobs that give none; 0 = unlimited. A job's own
   // budget counts for that job alone (capped by this one when it is set):
   // jobs of one batch with different budgets never wait for each other's.
-  int64_t miss_budget_us = 0;
+  int64_t miss_budget_us = ChainLookupOptions{}.miss_budget_us;
   // Threads running asynchronous tier-1 fills and budgeted lower reads.
   uint32_t fill_threads = 2;
 
@@ -74,6 +75,8 @@ class Batcher {
   [[nodiscard]] absl::Status Submit(std::unique_ptr<LookupJob>& job);
 
   BatcherStats Stats() const;
+  // Worker threads running (options.workers, or one per core).
+  uint32_t workers() const { return static_cast<uint32_t>(workers_.size()); }
 
  private:
   void Run();

@@ -14,10 +14,6 @@
 #include "absl/strings/str_split.h"
 #include "engine/common/mapped_file.h"
 #include "engine/common/status_macros.h"
-#include "engine/store/key_codec.h"
-#include "engine/store/rocksdb_status.h"
-#include "rocksdb/db.h"
-#include "rocksdb/sst_file_writer.h"
 
 namespace strata {
 namespace {
@@ -34,6 +30,7 @@ struct TableInput {
   uint64_t rows = 0;
   uint32_t dim = 0;
   std::string sst_path;
+  std::unique_ptr<TableFile> file;  // written by WriteSst
 };
 
 absl::StatusOr<std::vector<std::string>> ListTables(const std::string& from) {
@@ -116,20 +113,15 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t) {
           order[i - 1].second, " and ", order[i].second));
     }
   }
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), store.table_options());
-  STRATA_RETURN_IF_ERROR(
-      FromRocksDb(writer.Open(t.sst_path), "opening SST " + t.sst_path));
+  STRATA_ASSIGN_OR_RETURN(t.file, store.rocksdb()->NewTableFile(
+                                      t.sst_path, t.dim));
   const size_t row_bytes = size_t{t.dim} * sizeof(float);
-  char k[kEncodedKeySize];
   for (const auto& [key, index] : order) {
-    EncodeKey(key, k);
-    STRATA_RETURN_IF_ERROR(FromRocksDb(
-        writer.Put(rocksdb::Slice(k, kEncodedKeySize),
-                   rocksdb::Slice(t.emb_vector->data() + index * row_bytes,
-                                  row_bytes)),
-        "writing SST " + t.sst_path));
+    STRATA_RETURN_IF_ERROR(t.file->Add(
+        key, absl::MakeConstSpan(t.emb_vector->data() + index * row_bytes,
+                                 row_bytes)));
   }
-  return FromRocksDb(writer.Finish(), "finishing SST " + t.sst_path);
+  return t.file->Finish();
 }
 
 }  // namespace
@@ -200,16 +192,9 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
   std::vector<std::string> created;
   absl::Status status = [&]() -> absl::Status {
     for (const TableInput& t : tables) {
-      std::string cf_name =
-          ModelStore::ColumnFamilyName(model, version, t.name);
-      STRATA_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * cf,
-                              store->CreateColumnFamily(cf_name));
+      std::string cf_name = ModelStore::TableName(model, version, t.name);
+      STRATA_RETURN_IF_ERROR(store->rocksdb()->IngestTable(cf_name, *t.file));
       created.push_back(cf_name);
-      rocksdb::IngestExternalFileOptions ingest;
-      ingest.move_files = true;
-      STRATA_RETURN_IF_ERROR(
-          FromRocksDb(store->db()->IngestExternalFile(cf, {t.sst_path}, ingest),
-                      "ingesting " + t.sst_path));
       manifest.tables.push_back(
           TableSpec{t.name, t.dim, t.rows, options.default_value, cf_name});
     }
@@ -217,7 +202,7 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
     return store->PutManifest(manifest);
   }();
   if (!status.ok()) {
-    store->DropColumnFamilies(created).IgnoreError();
+    store->rocksdb()->DropTables(created).IgnoreError();
     return status;
   }
   return manifest;

@@ -7,7 +7,6 @@
 #include "engine/common/status_macros.h"
 #include "engine/store/hash_map/hash_map_tier.h"
 #include "engine/store/redis/redis_cluster_tier.h"
-#include "engine/store/rocksdb_tier.h"
 
 namespace strata {
 namespace {
@@ -19,6 +18,7 @@ uint64_t TableBytes(const TableSpec& t) {
 }  // namespace
 
 absl::Status RegistryOptions::Validate() const {
+  STRATA_RETURN_IF_ERROR(hash_map.Validate());
   if (redis != nullptr && redis_partitions == 0) {
     return absl::InvalidArgumentError("redis_partitions must be positive");
   }
@@ -55,16 +55,14 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
     const ModelManifest& manifest, uint64_t total_bytes) const {
   auto model = std::make_shared<Model>(manifest);
   for (const TableSpec& spec : manifest.tables) {
-    rocksdb::ColumnFamilyHandle* cf =
-        store_->FindColumnFamily(spec.column_family);
-    if (cf == nullptr) {
+    if (!store_->rocksdb()->HasTable(spec.column_family)) {
       return absl::DataLossError(absl::StrCat(
           "model ", manifest.name, "@", manifest.version, " table ", spec.name,
           ": column family ", spec.column_family, " is missing"));
     }
     std::vector<std::unique_ptr<Tier>> tiers;
     if (options_.hash_map_capacity_bytes > 0 && total_bytes > 0) {
-      HashMapTierOptions hm;
+      HashMapTierOptions hm = options_.hash_map;
       double share = static_cast<double>(TableBytes(spec)) / total_bytes;
       hm.capacity_bytes = std::max<uint64_t>(
           1, static_cast<uint64_t>(share * options_.hash_map_capacity_bytes));
@@ -72,8 +70,11 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       // A partition (and its lock) per ~1 M rows, 1 to 16: every partition
       // a batch touches costs a lock round trip, shared with the other
       // workers; more only help writers (updates, fills) contend less.
-      hm.partitions = static_cast<uint32_t>(
-          std::clamp<uint64_t>(spec.rows / (1 << 20), 1, 16));
+      hm.partitions =
+          options_.hash_map_partitions != 0
+              ? options_.hash_map_partitions
+              : static_cast<uint32_t>(
+                    std::clamp<uint64_t>(spec.rows / (1 << 20), 1, 16));
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
                               NewHashMapTier(spec.dim, hm));
       tiers.push_back(std::move(cache));
@@ -90,7 +91,10 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
           NewRedisClusterTier(spec.dim, options_.redis, rc));
       tiers.push_back(std::move(redis));
     }
-    tiers.push_back(NewRocksDbTier(store_->db(), cf, spec.dim));
+    STRATA_ASSIGN_OR_RETURN(
+        std::unique_ptr<Tier> ssd,
+        store_->rocksdb()->NewTier(spec.column_family, spec.dim));
+    tiers.push_back(std::move(ssd));
     model->tables_[spec.name] = Model::Table{
         spec,
         std::make_unique<TierChain>(std::move(tiers), spec.default_value)};

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/model/model_manifest.h"
 #include "engine/model/model_store.h"
+#include "engine/store/hash_map/hash_map_tier.h"
 #include "engine/store/redis/redis_cluster_client.h"
 #include "engine/store/tier_chain.h"
 
@@ -29,6 +30,11 @@ struct RegistryOptions {
   // Bytes of host hash-map cache in front of RocksDB, shared by all tables of
   // all models in proportion to their size; 0 reads RocksDB directly.
   uint64_t hash_map_capacity_bytes = 1ull << 30;
+  // How each table's hash map stores and replaces rows (policy, value_dtype,
+  // eviction and slab settings; capacity_bytes is the table's share above).
+  HashMapTierOptions hash_map;
+  // Partitions of each table's hash map; 0 = one per ~1 M rows, 1 to 16.
+  uint32_t hash_map_partitions = 0;
   // When set, a Redis Cluster tier sits between the hash map and RocksDB,
   // holding up to `redis_capacity_bytes` of rows shared by all tables.
   std::shared_ptr<RedisClusterClient> redis;

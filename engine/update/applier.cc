@@ -4,25 +4,10 @@
 
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
-#include "engine/store/key_codec.h"
-#include "engine/store/rocksdb_status.h"
-#include "rocksdb/db.h"
-#include "rocksdb/write_batch.h"
 
 namespace strata {
-namespace {
-
-std::string OffsetKey(const Model& model, const std::string& topic,
-                      int32_t partition) {
-  return absl::StrCat("offset/", model.name(), "@", model.version(), "/", topic,
-                      "/", partition);
-}
-
-}  // namespace
-
 Applier::Applier(ModelStore* store, const ModelRegistry* registry,
                  const ApplierOptions& options)
     : store_(store), registry_(registry), options_(options) {}
@@ -33,15 +18,6 @@ void Applier::AddHook(Hook hook) { hooks_.push_back(std::move(hook)); }
 
 std::string Applier::PartitionKey(const std::string& topic, int32_t partition) {
   return absl::StrCat(topic, "/", partition);
-}
-
-absl::Status Applier::WritePosition(const Model& model,
-                                    const UpdatePosition& position,
-                                    void* batch) {
-  return FromRocksDb(static_cast<rocksdb::WriteBatch*>(batch)->Put(
-                         OffsetKey(model, position.topic, position.partition),
-                         absl::StrCat(position.offset + 1)),
-                     "batching update offset");
 }
 
 absl::StatusOr<uint64_t> Applier::Apply(absl::Span<const DecodedUpdate> updates,
@@ -72,7 +48,6 @@ absl::StatusOr<ApplyCounts> Applier::Write(
   struct Target {
     std::shared_ptr<const Model> model;
     const Model::Table* table = nullptr;  // nullptr: stale, left out
-    rocksdb::ColumnFamilyHandle* cf = nullptr;
   };
   std::vector<Target> targets(updates.size());
   ApplyCounts counts;
@@ -115,44 +90,37 @@ absl::StatusOr<ApplyCounts> Applier::Write(
                        " and ", u.values.size(), " floats for ", u.keys.size(),
                        " keys; the table ", "has dim ", table->spec.dim));
     }
-    target.cf = store_->FindColumnFamily(table->spec.column_family);
-    if (target.cf == nullptr) {
-      return absl::DataLossError(absl::StrCat(
-          "column family ", table->spec.column_family, " is missing"));
-    }
     target.table = table;
   }
   stale_messages_.fetch_add(counts.stale_messages, std::memory_order_relaxed);
 
-  rocksdb::WriteBatch batch;
-  char k[kEncodedKeySize];
+  std::vector<RowBlock> rows;
+  std::vector<std::string> scopes;  // backs offsets[i].scope
+  std::vector<StoredOffset> offsets;
   for (size_t i = 0; i < updates.size(); ++i) {
     if (targets[i].table == nullptr) continue;
     const DecodedUpdate& u = updates[i];
-    const size_t row_bytes = size_t{u.dim} * sizeof(float);
-    for (size_t r = 0; r < u.keys.size(); ++r) {
-      EncodeKey(u.keys[r], k);
-      STRATA_RETURN_IF_ERROR(FromRocksDb(
-          batch.Put(targets[i].cf, rocksdb::Slice(k, kEncodedKeySize),
-                    rocksdb::Slice(
-                        reinterpret_cast<const char*>(&u.values[r * u.dim]),
-                        row_bytes)),
-          "batching update rows"));
-    }
+    rows.push_back(RowBlock{targets[i].table->spec.column_family, u.dim,
+                            u.keys, u.values});
     counts.rows += u.keys.size();
     ++counts.applied_messages;
-    // A later position of the same partition overwrites this one within
-    // the batch, so the stored position is that of the last update.
     if (logged) {
-      STRATA_RETURN_IF_ERROR(
-          WritePosition(*targets[i].model, positions[i], &batch));
+      scopes.push_back(ModelStore::VersionId(targets[i].model->name(),
+                                             targets[i].model->version()));
     }
   }
   if (counts.applied_messages == 0) return counts;
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
+  if (logged) {
+    size_t next_scope = 0;
+    for (size_t i = 0; i < updates.size(); ++i) {
+      if (targets[i].table == nullptr) continue;
+      offsets.push_back(StoredOffset{scopes[next_scope++], positions[i].topic,
+                                     positions[i].partition,
+                                     positions[i].offset + 1});
+    }
+  }
   STRATA_RETURN_IF_ERROR(
-      FromRocksDb(store_->db()->Write(wo, &batch), "writing updates"));
+      store_->rocksdb()->WriteRows(rows, offsets, options_.sync));
 
   for (size_t i = 0; i < updates.size(); ++i) {
     if (targets[i].table == nullptr) continue;
@@ -183,11 +151,11 @@ absl::Status Applier::Skip(const UpdatePosition& position) {
     return absl::NotFoundError(
         absl::StrCat("no serving model ", position.model));
   }
-  rocksdb::WriteBatch batch;
-  STRATA_RETURN_IF_ERROR(WritePosition(*model, position, &batch));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  return FromRocksDb(store_->db()->Write(wo, &batch), "writing update offset");
+  const std::string scope = ModelStore::VersionId(model->name(),
+                                                  model->version());
+  const StoredOffset offset{scope, position.topic, position.partition,
+                            position.offset + 1};
+  return store_->rocksdb()->WriteRows({}, {&offset, 1}, options_.sync);
 }
 
 absl::StatusOr<std::optional<int64_t>> Applier::NextOffset(
@@ -197,18 +165,12 @@ absl::StatusOr<std::optional<int64_t>> Applier::NextOffset(
   if (model == nullptr) {
     return absl::NotFoundError(absl::StrCat("no serving model ", model_name));
   }
-  std::string value;
-  rocksdb::Status s = store_->db()->Get(
-      rocksdb::ReadOptions(), OffsetKey(*model, topic, partition), &value);
-  if (s.ok()) {
-    int64_t offset = 0;
-    if (!absl::SimpleAtoi(value, &offset)) {
-      return absl::DataLossError(absl::StrCat(
-          "bad stored offset \"", value, "\" for ", topic, "/", partition));
-    }
-    return offset;
-  }
-  if (!s.IsNotFound()) return FromRocksDb(s, "reading update offset");
+  STRATA_ASSIGN_OR_RETURN(
+      std::optional<int64_t> stored,
+      store_->rocksdb()->ReadOffset(
+          ModelStore::VersionId(model->name(), model->version()), topic,
+          partition));
+  if (stored.has_value()) return stored;
   auto it =
       model->manifest().update_offsets.find(PartitionKey(topic, partition));
   if (it != model->manifest().update_offsets.end()) return it->second;

@@ -1,9 +1,8 @@
 // Applier: writes decoded updates into every tier of a serving model.
 //
-// One Apply is one atomic RocksDB WriteBatch that holds the rows of every
-// update AND, for updates consumed from a log (Kafka), the position after the
-// message ("offset/<model>@<version>/<topic>/<partition>" in the default
-// column family). So the stored position always matches the stored data: a
+// One Apply is one atomic RocksDbStore::WriteRows that holds the rows of
+// every update AND, for updates consumed from a log (Kafka), the position
+// after the message (scope "<model>@<version>"). So the stored position always matches the stored data: a
 // restart resumes exactly after the last applied message, nothing is lost
 // and nothing applied is replayed. After the write, every cache tier above
 // the authoritative one (all tiers of the chain but the last) has the rows
@@ -135,9 +134,6 @@ class Applier {
   [[nodiscard]] absl::StatusOr<ApplyCounts> Write(
       absl::Span<const DecodedUpdate> updates,
       absl::Span<const UpdatePosition> positions);
-  [[nodiscard]] absl::Status WritePosition(const Model& model,
-                                           const UpdatePosition& position,
-                                           void* batch);
   void Invalidate(const Model& model, const std::string& table,
                   absl::Span<const int64_t> keys);
 

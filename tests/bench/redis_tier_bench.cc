@@ -188,7 +188,7 @@ int Main(int argc, char** argv) {
   RedisClusterOptions co;
   co.seeds = seeds;
   co.password = f.password;
-  co.read_timeout_ms = co.write_timeout_ms = 2000;
+  co.io_timeout_ms = 2000;
   auto client = RedisClusterClient::Connect(co);
   if (!client.ok()) Die(client.status().ToString());
   RedisClusterTierOptions to;

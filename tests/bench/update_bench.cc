@@ -41,7 +41,9 @@ struct Args {
 double RawWriteBatch(UpdateModel& m, const Args& a,
                      const std::vector<int64_t>& keys,
                      const std::vector<float>& values, uint32_t dim) {
-  auto cf = m.store->CreateColumnFamily("bench-raw").value();
+  if (!m.store->rocksdb()->CreateTable("bench-raw").ok()) std::abort();
+  rocksdb::ColumnFamilyHandle* cf =
+      m.store->rocksdb()->FindColumnFamily("bench-raw");
   const Clock::time_point t0 = Clock::now();
   char k[kEncodedKeySize];
   for (int start = 0; start < a.updates; start += a.batch) {
@@ -54,7 +56,7 @@ double RawWriteBatch(UpdateModel& m, const Args& a,
                  dim * sizeof(float)))
           .PermitUncheckedError();
     }
-    if (!m.store->db()->Write(rocksdb::WriteOptions(), &wb).ok()) std::abort();
+    if (!m.store->rocksdb()->db()->Write(rocksdb::WriteOptions(), &wb).ok()) std::abort();
   }
   return a.updates / Secs(Clock::now() - t0);
 }

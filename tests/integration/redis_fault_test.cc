@@ -94,7 +94,7 @@ TEST_CASE("rows stay correct while slots migrate under lookup load",
   // Generous timeouts: this test is about redirections, and a busy CI
   // machine must not turn a slow reply into a (legitimate) fall-through.
   RedisClusterOptions co = ClientOptionsFor(*cluster);
-  co.read_timeout_ms = co.write_timeout_ms = 5000;
+  co.io_timeout_ms = 5000;
   absl::StatusOr<std::unique_ptr<RedisClusterClient>> client =
       RedisClusterClient::Connect(co);
   REQUIRE(client.ok());
@@ -153,7 +153,7 @@ TEST_CASE("kill -9 of a master: lookups never fail and Redis hits resume",
   auto cluster = RedisClusterFixture::Start(fo);
   REQUIRE(cluster.ok());
   RedisClusterOptions co = ClientOptionsFor(**cluster);
-  co.read_timeout_ms = 100;
+  co.io_timeout_ms = 100;
   auto client = RedisClusterClient::Connect(co);
   REQUIRE(client.ok());
   RedisClusterTierOptions o;

@@ -96,7 +96,7 @@ TEST_CASE("bad input is refused and nothing is imported", "[import]") {
   CHECK_THAT(std::string(result.status().message()),
              Catch::Contains(message_part));
   CHECK(CountManifests(*store) == 0);
-  CHECK(store->FindColumnFamily("m@1/good") == nullptr);
+  CHECK_FALSE(store->rocksdb()->HasTable("m@1/good"));
   CHECK_FALSE(std::filesystem::exists(data.path() + "/import-tmp/m@1"));
 }
 

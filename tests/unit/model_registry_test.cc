@@ -50,10 +50,10 @@ TEST_CASE("column families that no manifest names are dropped at open",
   TempDir data;
   {
     auto store = ModelStore::Open(data.path(), {}).value();
-    REQUIRE(store->CreateColumnFamily("half@1/t").ok());
+    REQUIRE(store->rocksdb()->CreateTable("half@1/t").ok());
   }
   auto store = ModelStore::Open(data.path(), {}).value();
-  CHECK(store->FindColumnFamily("half@1/t") == nullptr);
+  CHECK_FALSE(store->rocksdb()->HasTable("half@1/t"));
 }
 
 }  // namespace strata::testing

@@ -2,9 +2,8 @@
 
 #include <stdexcept>
 
-#include "engine/model/model_store.h"
+#include "engine/store/rocksdb/rocksdb_store.h"
 #include "engine/store/hash_map/hash_map_tier.h"
-#include "engine/store/rocksdb_tier.h"
 #include "tests/unit/test_util.h"
 
 namespace strata::testing {
@@ -22,18 +21,18 @@ class OwnedTier final : public TierHolder {
 class RocksDbHolder final : public TierHolder {
  public:
   explicit RocksDbHolder(uint32_t dim) {
-    auto store = ModelStore::Open(dir_.path(), ModelStoreOptions());
+    auto store = RocksDbStore::Open(dir_.path(), RocksDbStoreOptions());
     if (!store.ok()) throw std::runtime_error(store.status().ToString());
     store_ = std::move(*store);
-    auto cf = store_->CreateColumnFamily("contract@1/t");
-    if (!cf.ok()) throw std::runtime_error(cf.status().ToString());
-    tier_ = NewRocksDbTier(store_->db(), *cf, dim);
+    absl::Status created = store_->CreateTable("contract@1/t");
+    if (!created.ok()) throw std::runtime_error(created.ToString());
+    tier_ = std::move(*store_->NewTier("contract@1/t", dim));
   }
   Tier& tier() override { return *tier_; }
 
  private:
   TempDir dir_;
-  std::unique_ptr<ModelStore> store_;
+  std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Tier> tier_;
 };
 

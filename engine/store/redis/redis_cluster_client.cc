@@ -53,8 +53,7 @@ absl::Status RedisClusterOptions::Validate() const {
     int port;
     if (absl::Status st = ParseHostPort(s, &host, &port); !st.ok()) return st;
   }
-  if (connect_timeout_ms == 0 || read_timeout_ms == 0 ||
-      write_timeout_ms == 0) {
+  if (connect_timeout_ms == 0 || io_timeout_ms == 0) {
     return absl::InvalidArgumentError("redis cluster: timeouts must be > 0");
   }
   if (max_attempts == 0 || max_attempts > 16) {
@@ -79,8 +78,8 @@ RedisClusterClient::RedisClusterClient(const RedisClusterOptions& options)
   connect_.user = options.user;
   connect_.password = options.password;
   connect_.connect_timeout_ms = options.connect_timeout_ms;
-  connect_.read_timeout_ms = options.read_timeout_ms;
-  connect_.write_timeout_ms = options.write_timeout_ms;
+  connect_.read_timeout_ms = options.io_timeout_ms;
+  connect_.write_timeout_ms = options.io_timeout_ms;
   breaker_.failures_to_open = options.breaker_failures_to_open;
   breaker_.open_ms = options.breaker_open_ms;
   breaker_.max_open_ms = options.breaker_max_open_ms;

@@ -46,10 +46,8 @@ struct RedisClusterOptions {
   std::string password;
   // TCP connect (and AUTH) timeout per node.
   uint32_t connect_timeout_ms = 500;
-  // Read timeout per round trip; a slower node counts as failed.
-  uint32_t read_timeout_ms = 200;
-  // Write timeout per round trip.
-  uint32_t write_timeout_ms = 200;
+  // Read and write timeout per round trip; a slower node counts as failed.
+  uint32_t io_timeout_ms = 200;
   // Idle connections kept per node (more are opened under load, then closed).
   uint32_t max_idle_connections_per_node = 16;
   // Round trips a command may take (redirections and retries included).

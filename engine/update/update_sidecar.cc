@@ -1,6 +1,4 @@
-#include "server/update_sidecar.h"
-
-#include <spdlog/spdlog.h>
+#include "engine/update/update_sidecar.h"
 
 #include <chrono>
 

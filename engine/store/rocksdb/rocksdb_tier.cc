@@ -1,4 +1,4 @@
-#include "engine/store/rocksdb_tier.h"
+#include "engine/store/rocksdb/rocksdb_tier.h"
 
 #include <atomic>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/store/key_codec.h"
-#include "engine/store/rocksdb_status.h"
+#include "engine/store/rocksdb/rocksdb_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 

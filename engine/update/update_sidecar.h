@@ -1,4 +1,4 @@
-// UpdateSidecar: the server's online-update machinery. Owns the Applier
+// UpdateSidecar: the engine's online-update machinery. Owns the Applier
 // (shared by the Kafka consumer and Admin/PushUpdates), the Kafka source
 // when brokers are configured, and a small thread that runs the Applier's
 // delayed cache re-invalidations.
