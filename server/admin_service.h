@@ -10,8 +10,8 @@
 
 #include "engine/common/worker_pool.h"
 #include "engine/model/model_registry.h"
-#include "server/lookup_handler.h"
 #include "engine/update/update_sidecar.h"
+#include "server/lookup_handler.h"
 #include "strata/v1/admin.grpc.pb.h"
 
 namespace strata {

@@ -49,10 +49,10 @@ absl::Status ServerOptions::MergeJson(const std::string& text) {
   for (const auto& [key, value] : j.items()) {
     bool known = false;
     try {
-#define STRATA_MERGE_FIELD(name, field, help)    \
-  if (key == #name) {                            \
-    field = value.get<decltype(this->field)>();  \
-    known = true;                                \
+#define STRATA_MERGE_FIELD(name, field, help)   \
+  if (key == #name) {                           \
+    field = value.get<decltype(this->field)>(); \
+    known = true;                               \
   }
       STRATA_SERVER_OPTION_FIELDS(STRATA_MERGE_FIELD)
 #undef STRATA_MERGE_FIELD

@@ -4,7 +4,8 @@
 #   cmake -DROOT=<source dir> -P tests/check_includes.cmake
 #
 # A file's library is its folder: engine/<lib>/... (subfolders stay in their
-# folder's library), server/, client/. Each rule lists the libraries a
+# folder's library), server/, client/. RocksDB headers are included only in
+# engine/store/rocksdb/, the one owner of the on-disk format. Each rule lists the libraries a
 # library's files may include, itself included.
 
 cmake_minimum_required(VERSION 3.25)
@@ -18,15 +19,24 @@ set(uses_engine/batch
     "engine/batch;engine/model;engine/store;engine/cuda;engine/common")
 set(uses_engine/builder
     "engine/builder;engine/batch;engine/update;engine/model;engine/store;engine/cuda;engine/common")
-# Until engine/builder assembles the engine (issue 10), the server and the
-# CLI still reach into engine libraries directly. Each is listed here so the
-# debt is visible; the target is "server/client + engine/builder".
-set(uses_server "server;engine/builder"
-    # transitional:
-    "engine/common;engine/batch;engine/update;engine/model;engine/store;engine/cuda")
-set(uses_client "client;engine/builder"
-    # transitional:
-    "engine/common;engine/update;engine/model;engine/store")
+# The server and the CLI use the engine through the builder: they may
+# include engine/builder/ and engine/common/, and of the other engine folders
+# only the headers of the types the builder hands out (below). Everything
+# that assembles the engine (stores, tiers, the registry's Open inputs, the
+# Kafka source, importers) stays behind engine/builder/.
+set(uses_server "server;engine/builder;engine/common")
+set(uses_client "client;engine/builder;engine/common")
+set(engine_api
+    engine/batch/batcher.h
+    engine/batch/lookup_job.h
+    engine/model/model_manifest.h
+    engine/model/model_registry.h
+    engine/store/tier.h
+    engine/store/tier_chain.h
+    engine/update/applier.h
+    engine/update/kafka_conf.h
+    engine/update/update_codec.h
+    engine/update/update_sidecar.h)
 
 if(NOT ROOT)
   message(FATAL_ERROR "usage: cmake -DROOT=<source dir> -P check_includes.cmake")
@@ -66,8 +76,17 @@ foreach(f IN LISTS files)
       message(SEND_ERROR "${f}: engine/ must not include gRPC (${inc})")
       math(EXPR errors "${errors} + 1")
     endif()
+    if(inc MATCHES "^rocksdb/" AND NOT f MATCHES "^engine/store/rocksdb/")
+      message(SEND_ERROR
+              "${f}: only engine/store/rocksdb/ includes RocksDB (${inc}); "
+              "use RocksDbStore's typed operations")
+      math(EXPR errors "${errors} + 1")
+    endif()
     library_of("${inc}" target)
     if(target STREQUAL "" OR target IN_LIST uses_${lib})
+      continue()
+    endif()
+    if(lib MATCHES "^(server|client)$" AND inc IN_LIST engine_api)
       continue()
     endif()
     message(SEND_ERROR

@@ -7,23 +7,32 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/builder/engine.h"
+#include "engine/builder/offline.h"
 #include "engine/common/key_stream.h"
 #include "engine/common/random.h"
-#include "engine/store/hash_map/hash_map_tier.h"
+#include "engine/common/worker_pool.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {
 
 void AddInProcessBenchFlags(CLI::App* app, InProcessBenchOptions* o) {
   app->add_option("--tier", o->tier, "tier under test (hash_map)");
+  app->add_option("--work-dir", o->work_dir,
+                  "where the table's data dir is built (removed after; "
+                  "default $TMPDIR)");
   app->add_option("--rows", o->rows, "rows in the table (keys 0..rows-1)");
   app->add_option("--dim", o->dim, "floats per row");
   app->add_option("--batch", o->batch, "keys per lookup");
@@ -177,23 +186,48 @@ double OracleHitRate(const KeyStream& stream, const std::vector<int64_t>& keys,
   return keys.size() > warm ? double(hits) / (keys.size() - warm) : 0;
 }
 
-absl::Status FillTier(Tier& tier, uint64_t rows, uint32_t dim) {
-  constexpr uint64_t kChunk = 4096;
-  std::vector<int64_t> keys;
-  std::vector<float> values;
-  for (uint64_t first = 0; first < rows; first += kChunk) {
-    const uint64_t n = std::min(kChunk, rows - first);
-    keys.resize(n);
-    values.resize(n * dim);
-    for (uint64_t i = 0; i < n; ++i) {
-      keys[i] = static_cast<int64_t>(first + i);
-      for (uint32_t j = 0; j < dim; ++j)
-        values[i * dim + j] = ValueOf(keys[i], j);
-    }
-    if (absl::Status s = tier.Upsert(keys, values); !s.ok()) return s;
+// Writes one table "t0" of `rows` x `dim` (keys 0..rows-1) in HugeCTR's
+// format under `work` and imports it as model "bench" into `work`/data.
+absl::Status PrepareDataDir(const std::string& work, uint64_t rows,
+                            uint32_t dim, bool quiet) {
+  GeneratorOptions g;
+  g.tables = 1;
+  g.rows = rows;
+  g.dim = dim;
+  const std::string hugectr = work + "/hugectr";
+  if (!quiet) {
+    std::fprintf(stderr, "bench: writing and importing %llu rows x %u ...\n",
+                 static_cast<unsigned long long>(rows), dim);
   }
+  absl::StatusOr<std::vector<TableSpec>> written =
+      GenerateHugeCtrModel(hugectr, g);
+  if (!written.ok()) return written.status();
+  absl::StatusOr<ModelManifest> imported = ImportHugeCtrIntoDataDir(
+      work + "/data", "bench", hugectr, ImportOptions());
+  if (!imported.ok()) return imported.status();
+  std::error_code ec;
+  std::filesystem::remove_all(hugectr, ec);
   return absl::OkStatus();
 }
+
+// One batch as a batcher job: the caller waits for Finish.
+class BenchJob final : public LookupJob {
+ public:
+  BenchJob(const TierChain* chain, absl::Span<const int64_t> keys,
+           absl::Span<float> values) {
+    tables_.push_back(TableLookup{chain, keys, values, {}});
+  }
+  std::vector<TableLookup>& tables() override { return tables_; }
+  std::chrono::system_clock::time_point deadline() const override {
+    return std::chrono::system_clock::time_point::max();
+  }
+  void Finish(absl::Status status) override { done_.set_value(status); }
+  std::future<absl::Status> done() { return done_.get_future(); }
+
+ private:
+  std::vector<TableLookup> tables_;
+  std::promise<absl::Status> done_;
+};
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "bench: %s\n", what.c_str());
@@ -227,57 +261,84 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
     for (int64_t& k : streams[t]) k = stream.Next();
   }
 
-  HashMapTierOptions tier_options;
-  tier_options.policy = o.policy;
-  tier_options.value_dtype = o.value_dtype;
-  tier_options.partitions = o.partitions;
-  tier_options.capacity_bytes = bounded ? capacity_rows * (8 + value_bytes) : 0;
-  const uint64_t rss_before = ResidentBytes();
-  auto tier_or = NewHashMapTier(o.dim, tier_options);
-  if (!tier_or.ok()) return Fail(tier_or.status().ToString());
-  std::unique_ptr<Tier> tier = std::move(*tier_or);
-  std::unique_ptr<Tier> backing;
-  if (!bounded) {
-    if (absl::Status s = FillTier(*tier, o.rows, o.dim); !s.ok()) {
-      return Fail(s.ToString());
-    }
+  // The table lives in a real data dir, served by the engine the server
+  // runs: hash map (capacity from --capacity-fraction) over RocksDB.
+  std::string work = o.work_dir;
+  if (work.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/strata-bench-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr)
+      return Fail("cannot make a temp dir");
+    work = pattern;
   } else {
-    HashMapTierOptions backing_options;
-    backing_options.partitions = o.partitions;
-    backing = std::move(*NewHashMapTier(o.dim, backing_options));
-    if (absl::Status s = FillTier(*backing, o.rows, o.dim); !s.ok()) {
-      return Fail(s.ToString());
+    work = absl::StrCat(work, "/strata-bench-", getpid());
+  }
+  absl::Cleanup remove_work = [&work] {
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+  };
+  if (absl::Status s = PrepareDataDir(work, o.rows, o.dim, o.json); !s.ok()) {
+    return Fail(s.ToString());
+  }
+  EngineOptions engine_options;
+  engine_options.data_dir = work + "/data";
+  engine_options.store.block_cache_bytes = 8 << 20;  // rows live in tier 1
+  engine_options.registry.hash_map_capacity_bytes =
+      bounded ? capacity_rows * (8 + value_bytes) : uint64_t{1} << 62;
+  engine_options.registry.hash_map.policy = o.policy;
+  engine_options.registry.hash_map.value_dtype = o.value_dtype;
+  engine_options.registry.hash_map_partitions = o.partitions;
+  engine_options.batcher.workers = o.threads;
+  const uint64_t rss_before = ResidentBytes();
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
+  if (!engine.ok()) return Fail(engine.status().ToString());
+  const TierChain* chain =
+      (*engine)->registry()->Find("bench")->FindTable("t0")->chain.get();
+  const Tier* tier = chain->tiers().front().get();
+  Batcher* batcher = (*engine)->batcher();
+  // The chain as a batcher worker calls it, with a fill pool of its own.
+  WorkerPool fill_pool(2, 1024);
+  ChainLookupOptions lookup_options;
+  lookup_options.hit_rate_threshold = engine_options.batcher.hit_rate_threshold;
+  lookup_options.background = &fill_pool;
+
+  std::vector<std::vector<float>> out(
+      o.threads, std::vector<float>(size_t{o.batch} * o.dim));
+  std::vector<std::vector<size_t>> defaulted(o.threads);
+  std::atomic<bool> failed{false};
+  auto chain_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
+    defaulted[t].clear();
+    if (!chain
+             ->Lookup(keys, absl::MakeSpan(out[t]).first(keys.size() * o.dim),
+                      &defaulted[t], lookup_options)
+             .ok() ||
+        !defaulted[t].empty()) {
+      failed = true;
+    }
+  };
+  auto batcher_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
+    auto job = std::make_unique<BenchJob>(
+        chain, keys, absl::MakeSpan(out[t]).first(keys.size() * o.dim));
+    std::future<absl::Status> done = job->done();
+    std::unique_ptr<LookupJob> submitted = std::move(job);
+    if (!batcher->Submit(submitted).ok() || !done.get().ok()) failed = true;
+  };
+  if (!bounded) {
+    // Every row into tier 1 (a first pass misses all, so it fills inline).
+    std::vector<int64_t> keys;
+    for (uint64_t first = 0; first < o.rows; first += o.batch) {
+      keys.clear();
+      for (uint64_t k = first; k < std::min<uint64_t>(o.rows, first + o.batch);
+           ++k) {
+        keys.push_back(static_cast<int64_t>(k));
+      }
+      chain_lookup(0, keys);
     }
   }
   const uint64_t rss_tier = ResidentBytes() - rss_before;
+  auto tier_lookup = chain_lookup;
 
-  // Tier 1 with read-through: misses come from `backing` and fill tier 1.
-  std::vector<std::vector<float>> out(
-      o.threads, std::vector<float>(size_t{o.batch} * o.dim));
-  std::vector<std::vector<size_t>> missing(o.threads);
-  std::vector<std::vector<int64_t>> miss_keys(o.threads);
-  std::vector<std::vector<float>> miss_values(o.threads);
-  std::atomic<bool> failed{false};
-  auto tier_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
-    missing[t].clear();
-    if (!tier->Lookup(keys, absl::MakeSpan(out[t]), &missing[t]).ok()) {
-      failed = true;
-    }
-    if (missing[t].empty() || backing == nullptr) return;
-    miss_keys[t].clear();
-    for (size_t i : missing[t]) miss_keys[t].push_back(keys[i]);
-    miss_values[t].resize(miss_keys[t].size() * o.dim);
-    std::vector<size_t> absent;
-    if (!backing->Lookup(miss_keys[t], absl::MakeSpan(miss_values[t]), &absent)
-             .ok() ||
-        !tier->Upsert(miss_keys[t], miss_values[t]).ok()) {
-      failed = true;
-    }
-    for (size_t j = 0; j < missing[t].size(); ++j) {
-      std::memcpy(&out[t][missing[t][j] * o.dim], &miss_values[t][j * o.dim],
-                  sizeof(float) * o.dim);
-    }
-  };
   // Hit rate: one thread streams fresh (never repeated) keys through the
   // cache: --warm-capacities x capacity to warm it, then kMeasureTimes x
   // capacity counted. The LRU and oracle baselines replay exactly these keys.
@@ -308,7 +369,7 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   std::vector<float> dense;
   std::unordered_map<int64_t, std::vector<float>> map;
   std::vector<std::pair<std::string, LookupFn>> subjects = {
-      {o.tier, tier_lookup}};
+      {o.tier, tier_lookup}, {"batcher", batcher_lookup}};
   if (o.baselines) {
     // Ideal gather: the same keys, rows copied by index from one array.
     dense.resize(o.rows * o.dim);
@@ -379,6 +440,7 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
                    {"partitions", o.partitions},
                    {"seed", o.seed}};
   j["keys_per_s"] = hm.keys_per_s();
+  j["batcher_keys_per_s"] = phases[1].keys_per_s();
   j["p50_us"] = hm.Percentile_us(0.50);
   j["p99_us"] = hm.Percentile_us(0.99);
   j["hit_rate"] = hit_rate;
@@ -389,8 +451,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
 
   if (o.baselines) {
     nlohmann::json b;
-    b["ideal_gather_keys_per_s"] = phases[1].keys_per_s();
-    b["unordered_map_keys_per_s"] = phases[2].keys_per_s();
+    b["ideal_gather_keys_per_s"] = phases[2].keys_per_s();
+    b["unordered_map_keys_per_s"] = phases[3].keys_per_s();
     const KeyStream stream(o.rows, o.zipf, o.seed);
     b["lru_hit_rate"] =
         bounded ? LruHitRate(hit_keys, o.rows, capacity_rows, hit_warm) : 1.0;
@@ -417,6 +479,9 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
       o.tier.c_str(), hm.keys_per_s() / 1e6, j["p50_us"].get<double>(),
       j["p99_us"].get<double>(), hit_rate, timed_hit_rate, bytes_per_row,
       raw_row_bytes, bytes_per_row / raw_row_bytes, rss_per_row);
+  std::printf("batcher: %.3f M keys/s (%.3fx the chain called directly)\n",
+              phases[1].keys_per_s() / 1e6,
+              phases[1].keys_per_s() / std::max(1.0, hm.keys_per_s()));
   if (o.baselines) {
     const nlohmann::json& b = j["baselines"];
     const double gather = b["ideal_gather_keys_per_s"];

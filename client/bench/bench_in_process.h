@@ -1,9 +1,12 @@
-// `strata bench --in-process`: builds a tier in this process from flags,
-// drives it with the key stream of shared/BENCHMARKS.md (KeyStream) from
-// several threads for a fixed time, and prints keys/s, batch latency, tier-1
-// hit rate and bytes per row next to the workload. With a capacity below the
-// row count, misses read through to an unbounded backing map and are filled
-// back into tier 1, so the hit rate is that of a real cache. --baselines
+// `strata bench --in-process`: imports one table of --rows x --dim into a
+// temporary data dir, opens it with the engine the server runs (Engine::Open:
+// hash map of --capacity-fraction of the rows over RocksDB), drives it with
+// the key stream of shared/BENCHMARKS.md (KeyStream) from several threads for
+// a fixed time, and prints keys/s, batch latency, tier-1 hit rate and bytes
+// per row next to the workload. The main subject calls the table's TierChain
+// as a batcher worker does; "batcher" submits each batch as a job to the
+// engine's Batcher and waits for it. Misses read through to RocksDB and fill
+// tier 1, so the hit rate is that of the real cache. --baselines
 // adds, in the same run and on the same keys: an ideal gather (rows copied by
 // index out of one dense array), a std::unordered_map lookup, and the hit
 // rates of an exact LRU and of the static top-k oracle of the same capacity.
@@ -22,14 +25,15 @@ class App;
 namespace strata {
 
 struct InProcessBenchOptions {
-  std::string tier = "hash_map";     // the tier under test; only "hash_map" now
-  uint64_t rows = 1000000;           // keys 0..rows-1
-  uint32_t dim = 128;                // floats per row
-  uint32_t batch = 1024;             // keys per lookup
-  double zipf = 1.05;                // Zipf alpha of key ranks; 0 = uniform
-  uint32_t threads = 1;              // threads doing lookups
-  double duration_s = 3;             // seconds per measured phase
-  double capacity_fraction = 1;      // tier-1 capacity as a fraction of rows
+  std::string tier = "hash_map";  // the tier under test; only "hash_map" now
+  std::string work_dir;           // parent of the temp data dir ("" = $TMPDIR)
+  uint64_t rows = 1000000;        // keys 0..rows-1
+  uint32_t dim = 128;             // floats per row
+  uint32_t batch = 1024;          // keys per lookup
+  double zipf = 1.05;             // Zipf alpha of key ranks; 0 = uniform
+  uint32_t threads = 1;           // threads doing lookups
+  double duration_s = 3;          // seconds per measured phase
+  double capacity_fraction = 1;   // tier-1 capacity as a fraction of rows
   std::string policy = "frequency";  // HashMapTierOptions::policy
   std::string value_dtype = "fp32";  // HashMapTierOptions::value_dtype
   uint32_t partitions = 16;          // HashMapTierOptions::partitions

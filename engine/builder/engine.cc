@@ -22,9 +22,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
     absl::StatusOr<std::unique_ptr<RedisClusterClient>> client =
         RedisClusterClient::Connect(options.RedisWithSeeds());
     if (!client.ok()) {
-      return absl::Status(client.status().code(),
-                          absl::StrCat("redis_cluster: ",
-                                       client.status().message()));
+      return absl::Status(
+          client.status().code(),
+          absl::StrCat("redis_cluster: ", client.status().message()));
     }
     registry.redis = std::move(*client);
   }
@@ -36,13 +36,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
                                      ": ", opened.status().message()));
   }
   engine->registry_ = std::move(*opened);
-  absl::StatusOr<std::unique_ptr<UpdateSidecar>> updates =
-      UpdateSidecar::Start(options.updates, engine->store_.get(),
-                           engine->registry_.get());
+  absl::StatusOr<std::unique_ptr<UpdateSidecar>> updates = UpdateSidecar::Start(
+      options.updates, engine->store_.get(), engine->registry_.get());
   if (!updates.ok()) {
-    return absl::Status(
-        updates.status().code(),
-        absl::StrCat("updates: ", updates.status().message()));
+    return absl::Status(updates.status().code(),
+                        absl::StrCat("updates: ", updates.status().message()));
   }
   engine->updates_ = std::move(*updates);
   engine->batcher_ = std::make_unique<Batcher>(options.batcher);

@@ -113,8 +113,8 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t) {
           order[i - 1].second, " and ", order[i].second));
     }
   }
-  STRATA_ASSIGN_OR_RETURN(t.file, store.rocksdb()->NewTableFile(
-                                      t.sst_path, t.dim));
+  STRATA_ASSIGN_OR_RETURN(t.file,
+                          store.rocksdb()->NewTableFile(t.sst_path, t.dim));
   const size_t row_bytes = size_t{t.dim} * sizeof(float);
   for (const auto& [key, index] : order) {
     STRATA_RETURN_IF_ERROR(t.file->Add(

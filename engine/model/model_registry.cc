@@ -70,11 +70,10 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
       // A partition (and its lock) per ~1 M rows, 1 to 16: every partition
       // a batch touches costs a lock round trip, shared with the other
       // workers; more only help writers (updates, fills) contend less.
-      hm.partitions =
-          options_.hash_map_partitions != 0
-              ? options_.hash_map_partitions
-              : static_cast<uint32_t>(
-                    std::clamp<uint64_t>(spec.rows / (1 << 20), 1, 16));
+      hm.partitions = options_.hash_map_partitions != 0
+                          ? options_.hash_map_partitions
+                          : static_cast<uint32_t>(std::clamp<uint64_t>(
+                                spec.rows / (1 << 20), 1, 16));
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> cache,
                               NewHashMapTier(spec.dim, hm));
       tiers.push_back(std::move(cache));

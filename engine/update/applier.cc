@@ -100,8 +100,8 @@ absl::StatusOr<ApplyCounts> Applier::Write(
   for (size_t i = 0; i < updates.size(); ++i) {
     if (targets[i].table == nullptr) continue;
     const DecodedUpdate& u = updates[i];
-    rows.push_back(RowBlock{targets[i].table->spec.column_family, u.dim,
-                            u.keys, u.values});
+    rows.push_back(RowBlock{targets[i].table->spec.column_family, u.dim, u.keys,
+                            u.values});
     counts.rows += u.keys.size();
     ++counts.applied_messages;
     if (logged) {
@@ -151,8 +151,8 @@ absl::Status Applier::Skip(const UpdatePosition& position) {
     return absl::NotFoundError(
         absl::StrCat("no serving model ", position.model));
   }
-  const std::string scope = ModelStore::VersionId(model->name(),
-                                                  model->version());
+  const std::string scope =
+      ModelStore::VersionId(model->name(), model->version());
   const StoredOffset offset{scope, position.topic, position.partition,
                             position.offset + 1};
   return store_->rocksdb()->WriteRows({}, {&offset, 1}, options_.sync);

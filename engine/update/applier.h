@@ -2,11 +2,12 @@
 //
 // One Apply is one atomic RocksDbStore::WriteRows that holds the rows of
 // every update AND, for updates consumed from a log (Kafka), the position
-// after the message (scope "<model>@<version>"). So the stored position always matches the stored data: a
-// restart resumes exactly after the last applied message, nothing is lost
-// and nothing applied is replayed. After the write, every cache tier above
-// the authoritative one (all tiers of the chain but the last) has the rows
-// invalidated (Erase), then the hooks run (the GPU cache registers one).
+// after the message (scope "<model>@<version>"). So the stored position always
+// matches the stored data: a restart resumes exactly after the last applied
+// message, nothing is lost and nothing applied is replayed. After the write,
+// every cache tier above the authoritative one (all tiers of the chain but the
+// last) has the rows invalidated (Erase), then the hooks run (the GPU cache
+// registers one).
 //
 // A lookup that read a row from RocksDB just before the write could refill a
 // cache with the old row after the invalidation. The hash map rules that out

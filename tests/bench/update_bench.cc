@@ -56,7 +56,8 @@ double RawWriteBatch(UpdateModel& m, const Args& a,
                  dim * sizeof(float)))
           .PermitUncheckedError();
     }
-    if (!m.store->rocksdb()->db()->Write(rocksdb::WriteOptions(), &wb).ok()) std::abort();
+    if (!m.store->rocksdb()->db()->Write(rocksdb::WriteOptions(), &wb).ok())
+      std::abort();
   }
   return a.updates / Secs(Clock::now() - t0);
 }

@@ -1,10 +1,10 @@
 // RocksDbStore: the format marker (new, unversioned and newer dirs), atomic
 // row + offset writes, and table files.
-#include <catch2/catch.hpp>
+#include "engine/store/rocksdb/rocksdb_store.h"
 
+#include <catch2/catch.hpp>
 #include <vector>
 
-#include "engine/store/rocksdb/rocksdb_store.h"
 #include "rocksdb/db.h"
 #include "tests/unit/test_util.h"
 

@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "engine/store/rocksdb/rocksdb_store.h"
 #include "engine/store/hash_map/hash_map_tier.h"
+#include "engine/store/rocksdb/rocksdb_store.h"
 #include "tests/unit/test_util.h"
 
 namespace strata::testing {

@@ -58,19 +58,21 @@ absl::Status RocksDbStoreOptions::Validate() const {
 
 TableFile::TableFile(std::string path, size_t row_bytes,
                      std::unique_ptr<rocksdb::SstFileWriter> writer)
-    : path_(std::move(path)), row_bytes_(row_bytes), writer_(std::move(writer)) {}
+    : path_(std::move(path)),
+      row_bytes_(row_bytes),
+      writer_(std::move(writer)) {}
 
 TableFile::~TableFile() = default;
 
 absl::Status TableFile::Add(int64_t key, absl::Span<const char> row) {
   if (row.size() != row_bytes_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "row of key ", key, " has ", row.size(), " bytes, expected ",
-        row_bytes_));
+    return absl::InvalidArgumentError(
+        absl::StrCat("row of key ", key, " has ", row.size(),
+                     " bytes, expected ", row_bytes_));
   }
   if (any_ && key <= last_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table file keys must ascend: ", key, " after ", last_));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table file keys must ascend: ", key, " after ", last_));
   }
   any_ = true;
   last_ = key;
@@ -148,17 +150,16 @@ absl::Status RocksDbStore::CheckFormat() {
   if (s.ok()) {
     int version = 0;
     if (!absl::SimpleAtoi(value, &version) || version < 1) {
-      return absl::DataLossError(absl::StrCat(
-          "data dir ", data_dir_, " has an unreadable format marker \"",
-          value, "\""));
+      return absl::DataLossError(
+          absl::StrCat("data dir ", data_dir_,
+                       " has an unreadable format marker \"", value, "\""));
     }
     if (version > kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data dir ", data_dir_, " has on-disk format ", version,
           ", written by a newer Strata; this build reads format ",
-          kFormatVersion,
-          " and older. Run a Strata release that reads format ", version,
-          ", or import the model into a new data dir."));
+          kFormatVersion, " and older. Run a Strata release that reads format ",
+          version, ", or import the model into a new data dir."));
     }
     return absl::OkStatus();  // format 1 is the only one so far
   }
@@ -174,9 +175,8 @@ absl::Status RocksDbStore::CheckFormat() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocksDb(
-      db_->Put(wo, kFormatKey, absl::StrCat(kFormatVersion)),
-      "writing the format marker");
+  return FromRocksDb(db_->Put(wo, kFormatKey, absl::StrCat(kFormatVersion)),
+                     "writing the format marker");
 }
 
 RocksDbStore::~RocksDbStore() {
@@ -249,11 +249,12 @@ absl::Status RocksDbStore::WriteRows(absl::Span<const RowBlock> rows,
   char k[kEncodedKeySize];
   for (const RowBlock& block : rows) {
     if (block.values.size() != block.keys.size() * size_t{block.dim}) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          block.keys.size(), " keys with ", block.values.size(),
-          " floats at dim ", block.dim));
+      return absl::InvalidArgumentError(
+          absl::StrCat(block.keys.size(), " keys with ", block.values.size(),
+                       " floats at dim ", block.dim));
     }
-    rocksdb::ColumnFamilyHandle* cf = FindColumnFamily(std::string(block.table));
+    rocksdb::ColumnFamilyHandle* cf =
+        FindColumnFamily(std::string(block.table));
     if (cf == nullptr) {
       return absl::DataLossError(
           absl::StrCat("table ", block.table, " is missing"));
@@ -269,10 +270,10 @@ absl::Status RocksDbStore::WriteRows(absl::Span<const RowBlock> rows,
   // A later position of the same partition overwrites an earlier one within
   // the batch, so the stored position is the last one given.
   for (const StoredOffset& o : offsets) {
-    STRATA_RETURN_IF_ERROR(FromRocksDb(
-        batch.Put(OffsetKey(o.scope, o.topic, o.partition),
-                  absl::StrCat(o.next_offset)),
-        "batching offsets"));
+    STRATA_RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(OffsetKey(o.scope, o.topic, o.partition),
+                              absl::StrCat(o.next_offset)),
+                    "batching offsets"));
   }
   if (batch.Count() == 0) return absl::OkStatus();
   rocksdb::WriteOptions wo;
@@ -320,9 +321,8 @@ absl::Status RocksDbStore::PutManifest(absl::string_view id,
                                        const std::string& document) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocksDb(
-      db_->Put(wo, absl::StrCat(kManifestPrefix, id), document),
-      "writing a manifest");
+  return FromRocksDb(db_->Put(wo, absl::StrCat(kManifestPrefix, id), document),
+                     "writing a manifest");
 }
 
 absl::StatusOr<std::vector<std::string>> RocksDbStore::ListManifests() const {

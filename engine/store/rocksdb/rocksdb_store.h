@@ -27,12 +27,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "engine/store/tier.h"
@@ -127,7 +127,8 @@ class RocksDbStore {
                                        bool sync);
   // The stored next offset, or nullopt when none was stored.
   [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ReadOffset(
-      absl::string_view scope, absl::string_view topic, int32_t partition) const;
+      absl::string_view scope, absl::string_view topic,
+      int32_t partition) const;
 
   // Bulk load: a new table from one TableFile, moved in (not copied). The
   // table must not exist; on failure it does not.
