@@ -58,6 +58,19 @@ namespace strata {
   X(hash_map_partitions, engine.registry.hash_map_partitions,                 \
     "Locked partitions of each table's hash map (0 = one per ~1 M rows, "     \
     "1 to 16)")                                                               \
+  X(gpu_cache_backend, engine.gpu.backend,                                    \
+    "GPU cache in front of the host tiers: auto (cuda when a device is "      \
+    "visible, else off), cuda, reference (the host backend) or off")          \
+  X(gpu_cache_bytes, engine.gpu.bytes,                                        \
+    "GPU cache bytes over all tables, split by table size (0 = use "          \
+    "gpu_cache_fraction)")                                                    \
+  X(gpu_cache_fraction, engine.gpu.fraction,                                  \
+    "Fraction of each table's rows the GPU cache holds (when "                \
+    "gpu_cache_bytes is 0)")                                                  \
+  X(gpu_devices, engine.gpu.devices,                                          \
+    "Comma-separated CUDA devices tables are spread over (empty = all)")      \
+  X(gpu_streams_per_device, engine.gpu.streams_per_device,                    \
+    "Lookup streams per table cache on a device")                             \
   X(redis_cluster, engine.redis_cluster,                                      \
     "Comma-separated host:port seeds of a Redis Cluster shared by all pods, " \
     "read between the hash map and RocksDB (empty = no Redis tier)")          \

@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
                  options.data_dir, RocksDbStore::kFormatVersion);
   }
   RegistryOptions registry = options.registry;
+  STRATA_ASSIGN_OR_RETURN(registry.top_tier, MakeGpuCacheFactory(options.gpu));
   if (!options.redis_cluster.empty()) {
     absl::StatusOr<std::unique_ptr<RedisClusterClient>> client =
         RedisClusterClient::Connect(options.RedisWithSeeds());

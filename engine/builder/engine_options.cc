@@ -16,6 +16,7 @@ absl::Status EngineOptions::Validate() const {
   STRATA_RETURN_IF_ERROR(store.Validate());
   STRATA_RETURN_IF_ERROR(registry.Validate());
   STRATA_RETURN_IF_ERROR(batcher.Validate());
+  STRATA_RETURN_IF_ERROR(gpu.Validate());
   if (!redis_cluster.empty()) {
     STRATA_RETURN_IF_ERROR(RedisWithSeeds().Validate());
     if (registry.redis_partitions == 0) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "engine/batch/batcher.h"
+#include "engine/builder/gpu_cache_plan.h"
 #include "engine/model/model_registry.h"
 #include "engine/model/model_store.h"
 #include "engine/store/redis/redis_cluster_client.h"
@@ -28,6 +29,8 @@ struct EngineOptions {
   // Redis client settings; `redis.seeds` comes from `redis_cluster`.
   RedisClusterOptions redis;
   BatcherOptions batcher;
+  // Tier 1 on the GPU (or its host reference backend).
+  GpuCacheConfig gpu;
   // `updates.kafka.brokers` empty = no Kafka (PushUpdates only).
   UpdateSidecarOptions updates;
 

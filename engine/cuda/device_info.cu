@@ -15,6 +15,19 @@ int CudaDeviceCount() {
   return n;
 }
 
+uint64_t CudaFreeMemory(int device) {
+  int previous = 0;
+  size_t free = 0, total = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess ||
+      cudaSetDevice(device) != cudaSuccess ||
+      cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  cudaSetDevice(previous);
+  return free;
+}
+
 std::string CudaDescription() {
   int n = 0;
   cudaError_t err = cudaGetDeviceCount(&n);

@@ -5,12 +5,16 @@
 // Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace strata {
 
 // Number of usable CUDA devices; 0 without a driver, a device, or CUDA.
 int CudaDeviceCount();
+
+// Free memory of `device` in bytes; 0 when it cannot be read.
+uint64_t CudaFreeMemory(int device);
 
 // One line about the CUDA runtime for logs ("no CUDA device: <reason>").
 std::string CudaDescription();

@@ -61,6 +61,14 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
           ": column family ", spec.column_family, " is missing"));
     }
     std::vector<std::unique_ptr<Tier>> tiers;
+    if (options_.top_tier) {
+      const double share =
+          total_bytes > 0 ? static_cast<double>(TableBytes(spec)) / total_bytes
+                          : 1.0;
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Tier> top,
+                              options_.top_tier(manifest, spec, share));
+      tiers.push_back(std::move(top));
+    }
     if (options_.hash_map_capacity_bytes > 0 && total_bytes > 0) {
       HashMapTierOptions hm = options_.hash_map;
       double share = static_cast<double>(TableBytes(spec)) / total_bytes;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,11 @@
 
 namespace strata {
 
+// Makes the tier that goes in front of every other tier of a table (the GPU
+// cache); `share` is the table's fraction of all served tables' bytes.
+using TopTierFactory = std::function<absl::StatusOr<std::unique_ptr<Tier>>(
+    const ModelManifest& model, const TableSpec& table, double share)>;
+
 struct RegistryOptions {
   // Bytes of host hash-map cache in front of RocksDB, shared by all tables of
   // all models in proportion to their size; 0 reads RocksDB directly.
@@ -38,6 +44,8 @@ struct RegistryOptions {
   // When set, a Redis Cluster tier sits between the hash map and RocksDB,
   // holding up to `redis_capacity_bytes` of rows shared by all tables.
   std::shared_ptr<RedisClusterClient> redis;
+  // When set, each table's chain starts with the tier it makes.
+  TopTierFactory top_tier;
   uint64_t redis_capacity_bytes = 4ull << 30;
   // Redis hashes each table is spread over.
   uint32_t redis_partitions = 8;

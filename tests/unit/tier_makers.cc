@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "engine/batch/gpu_cache_tier.h"
 #include "engine/store/hash_map/hash_map_tier.h"
 #include "engine/store/rocksdb/rocksdb_store.h"
 #include "tests/unit/test_util.h"
@@ -74,6 +75,16 @@ std::vector<TierMaker> AllTierMakers() {
        }},
       {"rocksdb",
        [](uint32_t dim) { return std::make_unique<RocksDbHolder>(dim); }},
+      // The GPU cache's reference backend, far larger than the cases write,
+      // so every insert finds a free way.
+      {"gpu_cache reference",
+       [](uint32_t dim) {
+         GpuCacheOptions o;
+         o.dim = dim;
+         o.capacity_rows = 1 << 16;
+         return std::make_unique<OwnedTier>(
+             std::make_unique<GpuCacheTier>(*NewReferenceGpuCache(o)));
+       }},
   };
 }
 
