@@ -71,6 +71,9 @@ namespace strata {
     "Comma-separated CUDA devices tables are spread over (empty = all)")      \
   X(gpu_streams_per_device, engine.gpu.streams_per_device,                    \
     "Lookup streams per table cache on a device")                             \
+  X(gpu_cache_warm_keys, engine.gpu.warm_keys_dir,                            \
+    "Folder of <model>/<table>.keys files (int64, hottest first) read into "  \
+    "the GPU caches before serving (empty = start cold)")                     \
   X(redis_cluster, engine.redis_cluster,                                      \
     "Comma-separated host:port seeds of a Redis Cluster shared by all pods, " \
     "read between the hash map and RocksDB (empty = no Redis tier)")          \

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/builder/gpu_warm_up.h"
 #include "engine/common/status_macros.h"
 #include "engine/cuda/device_info.h"
 
@@ -37,6 +38,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
                                      ": ", opened.status().message()));
   }
   engine->registry_ = std::move(*opened);
+  if (!options.gpu.warm_keys_dir.empty()) {
+    STRATA_RETURN_IF_ERROR(
+        WarmUpGpuCaches(*engine->registry_, options.gpu.warm_keys_dir));
+  }
   absl::StatusOr<std::unique_ptr<UpdateSidecar>> updates = UpdateSidecar::Start(
       options.updates, engine->store_.get(), engine->registry_.get());
   if (!updates.ok()) {

@@ -12,6 +12,7 @@
 #include "engine/batch/gpu_cache_tier.h"
 #include "engine/cuda/device_info.h"
 #include "engine/cuda/gpu_cache.h"
+#include "engine/cuda/gpu_cache_layout.h"
 
 namespace strata {
 namespace {
@@ -105,13 +106,14 @@ absl::StatusOr<TopTierFactory> MakeGpuCacheFactory(const GpuCacheConfig& config,
     o.capacity_rows = std::max<uint64_t>(o.capacity_rows, 8);
     o.streams = config.streams_per_device;
     o.device = state->devices[state->next++ % state->devices.size()];
-    const uint64_t bytes = GpuCacheBytes(o);
+    const GpuCacheLayout layout = GpuCacheLayout::For(o);
+    const uint64_t bytes = layout.bytes;
     uint64_t& planned = state->planned[o.device];
     planned += bytes;
     spdlog::info(
         "gpu cache {}@{}/{}: {} rows of dim {}, {} bytes on {} {} ({} bytes "
         "planned there so far)",
-        model.name, model.version, table.name, o.capacity_rows, o.dim, bytes,
+        model.name, model.version, table.name, layout.slots, o.dim, bytes,
         backend, backend == "cuda" ? absl::StrCat("device ", o.device) : "host",
         planned);
     if (backend == "cuda") {

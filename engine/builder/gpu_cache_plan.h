@@ -33,6 +33,9 @@ struct GpuCacheConfig {
   std::string devices;
   // Lookup streams per table cache (cuda backend).
   uint32_t streams_per_device = 2;
+  // Folder of warm-up key lists, <model>/<table>.keys (gpu_warm_up.h);
+  // empty = start cold.
+  std::string warm_keys_dir;
 
   [[nodiscard]] absl::Status Validate() const;
 };
