@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/batch/gpu_cache_tier.h"
 #include "engine/store/hash_map/hash_map_tier.h"
 #include "tests/unit/fault_tiers.h"
 
@@ -123,9 +124,20 @@ TEST_CASE(
     "after that update's invalidation",
     "[chain]") {
   constexpr uint32_t kDim = 2;
+  // Either cache as tier 1: the hash map, or the GPU cache (reference).
+  const std::string top_kind = GENERATE("hash_map", "gpu_cache");
+  INFO("tier 1: " << top_kind);
   std::vector<std::unique_ptr<Tier>> tiers;
-  tiers.push_back(
-      std::move(NewHashMapTier(kDim, HashMapTierOptions())).value());
+  if (top_kind == "hash_map") {
+    tiers.push_back(
+        std::move(NewHashMapTier(kDim, HashMapTierOptions())).value());
+  } else {
+    GpuCacheOptions o;
+    o.dim = kDim;
+    o.capacity_rows = 64;
+    tiers.push_back(std::make_unique<GpuCacheTier>(
+        std::move(NewReferenceGpuCache(o)).value()));
+  }
   auto held = std::make_unique<HoldAfterReadTier>(
       std::move(NewHashMapTier(kDim, HashMapTierOptions())).value());
   HoldAfterReadTier* bottom = held.get();
