@@ -43,6 +43,7 @@ void AddLookup(CLI::App& app) {
     uint64_t version = 0;
     std::string table;
     std::string keys;
+    std::string dtype = "float32";
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -54,12 +55,19 @@ void AddLookup(CLI::App& app) {
   cmd->add_option("--table", args->table, "Table name")->required();
   cmd->add_option("--keys", args->keys, "Comma-separated int64 keys")
       ->required();
+  cmd->add_option("--dtype", args->dtype,
+                  "Row values on the wire: float32, float16 or bfloat16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
   cmd->add_flag("--json", args->json,
                 "Print {\"model\",\"table\",\"dim\",\"rows\",\"defaults\"}");
   cmd->callback([args] {
     v1::LookupRequest request;
     request.set_model(args->model);
     request.set_version(args->version);
+    request.set_value_dtype(args->dtype == "float16"    ? v1::FLOAT16
+                            : args->dtype == "bfloat16" ? v1::BFLOAT16
+                                                        : v1::FLOAT32);
     v1::TableKeys* t = request.add_tables();
     t->set_table(args->table);
     std::vector<int64_t> keys = ParseKeys(args->keys);

@@ -2,10 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/wire_dtype.h"
 
 namespace strata {
 namespace {
@@ -59,8 +61,25 @@ absl::StatusOr<v1::GetStatsResponse> StrataClient::GetStats() {
 #undef STRATA_CLIENT_CALL
 
 void CopyRow(const v1::TableRows& rows, size_t i, float* out) {
-  const size_t row_bytes = size_t{rows.dim()} * sizeof(float);
-  std::memcpy(out, rows.values().data() + i * row_bytes, row_bytes);
+  const size_t dim = rows.dim();
+  if (rows.value_dtype() == v1::FLOAT32) {
+    std::memcpy(out, rows.values().data() + i * dim * sizeof(float),
+                dim * sizeof(float));
+    return;
+  }
+  uint16_t narrow[64];
+  for (size_t first = 0; first < dim; first += 64) {
+    const size_t n = std::min<size_t>(64, dim - first);
+    std::memcpy(narrow,
+                rows.values().data() + (i * dim + first) * sizeof(uint16_t),
+                n * sizeof(uint16_t));
+    if (rows.value_dtype() == v1::BFLOAT16) {
+      for (size_t j = 0; j < n; ++j)
+        out[first + j] = Bfloat16ToFloat(narrow[j]);
+    } else {
+      HalvesToFloats(narrow, n, out + first);
+    }
+  }
 }
 
 }  // namespace strata

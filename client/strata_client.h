@@ -40,7 +40,8 @@ class StrataClient {
   std::unique_ptr<v1::Admin::Stub> admin_;
 };
 
-// Reads row `i` of a TableRows reply into `out` (dim floats).
+// Reads row `i` of a TableRows reply into `out` (dim floats), widening
+// FLOAT16 and BFLOAT16 rows.
 void CopyRow(const v1::TableRows& rows, size_t i, float* out);
 
 }  // namespace strata

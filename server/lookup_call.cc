@@ -3,12 +3,13 @@
 #include <bit>
 #include <utility>
 
+#include "engine/common/wire_dtype.h"
 #include "server/grpc_status.h"
 
 namespace strata {
 
 static_assert(std::endian::native == std::endian::little,
-              "rows travel as little-endian float32");
+              "rows travel as little-endian float32 (or 16-bit values)");
 
 LookupCall::LookupCall(grpc::CallbackServerContext* context,
                        const v1::LookupRequest* request,
@@ -39,6 +40,7 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
         i < replies->size() ? replies->Mutable(i) : replies->Add();
     rows->set_table(t.table());
     rows->set_dim(dim);
+    rows->set_value_dtype(request_->value_dtype());
     rows->clear_is_default();
     std::string* bytes = rows->mutable_values();
     bytes->resize(n * dim * sizeof(float));
@@ -61,6 +63,13 @@ void LookupCall::Finish(absl::Status status) {
                                          false);
       for (size_t pos : t.defaulted) {
         rows->set_is_default(static_cast<int>(pos), true);
+      }
+      if (request_->value_dtype() != v1::FLOAT32) {
+        // Narrowed on the worker, in the buffer the rows were read into.
+        std::string* bytes = rows->mutable_values();
+        NarrowInPlace(bytes->data(), t.values.size(),
+                      request_->value_dtype() == v1::BFLOAT16);
+        bytes->resize(t.values.size() * sizeof(uint16_t));
       }
       keys += t.keys.size();
       defaults += t.defaulted.size();

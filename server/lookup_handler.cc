@@ -28,6 +28,11 @@ absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
   if (request.tables_size() == 0) {
     return absl::InvalidArgumentError("request lists no tables");
   }
+  if (!v1::ValueDtype_IsValid(request.value_dtype())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown value_dtype ", request.value_dtype(),
+                     " (FLOAT32 = 0, FLOAT16 = 1, BFLOAT16 = 2)"));
+  }
   absl::flat_hash_set<absl::string_view> seen;
   uint64_t keys = 0;
   for (const v1::TableKeys& t : request.tables()) {

@@ -48,6 +48,9 @@ std::vector<v1::LookupRequest> MakePool(const RemoteBenchOptions& o,
   for (v1::LookupRequest& r : pool) {
     r.set_model(model.name());
     r.set_version(model.version());
+    r.set_value_dtype(o.dtype == "float16"    ? v1::FLOAT16
+                      : o.dtype == "bfloat16" ? v1::BFLOAT16
+                                              : v1::FLOAT32);
     for (int t = 0; t < model.tables_size(); ++t) {
       v1::TableKeys* keys = r.add_tables();
       keys->set_table(model.tables(t).name());
@@ -174,6 +177,10 @@ void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
       ->capture_default_str();
   app->add_option("--timeout-ms", o->timeout_ms, "Deadline of every call")
       ->capture_default_str();
+  app->add_option("--dtype", o->dtype,
+                  "Reply values on the wire: float32, float16 or bfloat16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
   app->add_option("--compare-redis", o->compare_redis,
                   "Also load the same rows into this redis-server (host:port) "
                   "and measure MGET of the same keys");
@@ -250,6 +257,7 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
                              {"duration_s", o.duration_s},
                              {"rps", o.rps},
                              {"zipf", o.zipf},
+                             {"dtype", o.dtype},
                              {"seed", o.seed}};
   if (o.json) {
     nlohmann::json out = results[0].ToJson();

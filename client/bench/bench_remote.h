@@ -29,9 +29,10 @@ struct RemoteBenchOptions {
   double rps = 0;            // open loop at this rate; 0 = closed loop
   double zipf = 1.05;        // Zipf alpha of key ranks; 0 = uniform
   uint64_t seed = 1;
-  uint32_t pool = 256;          // distinct requests generated up front
-  uint32_t timeout_ms = 10000;  // deadline of every call
-  std::string compare_redis;    // host:port of a redis-server, or empty
+  uint32_t pool = 256;            // distinct requests generated up front
+  uint32_t timeout_ms = 10000;    // deadline of every call
+  std::string dtype = "float32";  // reply values: float32, float16, bfloat16
+  std::string compare_redis;      // host:port of a redis-server, or empty
   bool compare_echo = false;
   bool json = false;
 };

@@ -1,6 +1,7 @@
 // End to end: the real strata CLI and strata-server processes, talking gRPC
 // over loopback, against a model imported from HugeCTR files.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -160,6 +161,58 @@ TEST_CASE("bad lookups get the right status codes", "[e2e]") {
   REQUIRE(models.ok());
   REQUIRE(models->models_size() == 1);
   CHECK(models->models(0).tables_size() == 3);
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("rows travel as FLOAT16 or BFLOAT16 when asked, within bounds",
+          "[e2e]") {
+  ImportedModel m;
+  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(server.running());
+  StrataClient client({server.target(), 5000});
+  const std::vector<int64_t> keys = {0, 17, 299, 1000};
+  for (const auto& [dtype, bound] :
+       {std::pair{v1::FLOAT16, -11}, std::pair{v1::BFLOAT16, -8}}) {
+    INFO("dtype " << v1::ValueDtype_Name(dtype));
+    v1::LookupRequest request = Request("demo", {{"t1", keys}});
+    request.set_value_dtype(dtype);
+    auto reply = client.Lookup(request);
+    REQUIRE(reply.ok());
+    const v1::TableRows& rows = reply->tables(0);
+    CHECK(rows.value_dtype() == dtype);
+    REQUIRE(rows.values().size() == keys.size() * 8 * 2);  // 2 bytes a value
+    for (size_t i = 0; i < keys.size(); ++i) {
+      std::vector<float> row(8);
+      CopyRow(rows, i, row.data());
+      const std::vector<float> exact = keys[i] == 1000
+                                           ? std::vector<float>(8, 0.5f)
+                                           : m.FileRow("t1", keys[i]);
+      CHECK(rows.is_default(i) == (keys[i] == 1000));
+      for (size_t d = 0; d < 8; ++d) {
+        REQUIRE(std::fabs(row[d] - exact[d]) <=
+                std::ldexp(std::fabs(exact[d]), bound) + 1e-7f);
+      }
+    }
+  }
+  // The next FLOAT32 reply (a recycled message) is exact again.
+  auto full = client.Lookup(Request("demo", {{"t1", keys}}));
+  REQUIRE(full.ok());
+  CHECK(full->tables(0).value_dtype() == v1::FLOAT32);
+  std::vector<float> row(8);
+  CopyRow(full->tables(0), 1, row.data());
+  CHECK(row == m.FileRow("t1", 17));
+  // An unknown dtype is the caller's error.
+  v1::LookupRequest bad = Request("demo", {{"t1", keys}});
+  bad.set_value_dtype(static_cast<v1::ValueDtype>(7));
+  auto refused = client.Lookup(bad);
+  CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("value_dtype"));
+  // The CLI takes --dtype.
+  CommandResult cli = RunCommand({kCli, "lookup", "--target", server.target(),
+                                  "--model", "demo", "--table", "t1", "--keys",
+                                  "17", "--dtype", "bfloat16", "--json"});
+  REQUIRE(cli.exit_code == 0);
   CHECK(server.Stop() == 0);
 }
 

@@ -21,7 +21,7 @@ TEST_CASE("KeyStream is deterministic for a seed", "[key_stream]") {
   CHECK(differs);
 }
 
-TEST_CASE("KeyStream keys stay in [0, rows)", "[key_stream]") {
+TEST_CASE("KeyStream keys stay in 0..rows-1", "[key_stream]") {
   for (uint64_t rows : {1ull, 2ull, 3ull, 1000ull, 1025ull, 1ull << 20}) {
     for (double alpha : {0.0, 0.5, 1.0, 1.05, 1.2}) {
       KeyStream s(rows, alpha, 1);
