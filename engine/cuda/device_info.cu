@@ -17,15 +17,16 @@ int CudaDeviceCount() {
 
 uint64_t CudaFreeMemory(int device) {
   int previous = 0;
-  size_t free = 0, total = 0;
-  if (cudaGetDevice(&previous) != cudaSuccess ||
-      cudaSetDevice(device) != cudaSuccess ||
-      cudaMemGetInfo(&free, &total) != cudaSuccess) {
+  if (cudaGetDevice(&previous) != cudaSuccess) {
     cudaGetLastError();
     return 0;
   }
-  cudaSetDevice(previous);
-  return free;
+  size_t free = 0, total = 0;
+  const bool ok = cudaSetDevice(device) == cudaSuccess &&
+                  cudaMemGetInfo(&free, &total) == cudaSuccess;
+  if (!ok) cudaGetLastError();
+  cudaSetDevice(previous);  // whatever happened, leave the caller's device
+  return ok ? free : 0;
 }
 
 std::string CudaDescription() {
