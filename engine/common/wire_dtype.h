@@ -34,11 +34,12 @@ inline float Bfloat16ToFloat(uint16_t b) {
 
 // Rewrites the `n` float32s at `bytes` as `n` 16-bit values at the start of
 // the same buffer (FLOAT16 when `bfloat` is false, else BFLOAT16). Blocks are
-// copied through locals, so no float is read after its bytes were written.
+// copied through locals, so no float is read after its bytes were written
+// (block i writes bytes [k*i, k*(i+1)) of what block i/2 already read).
 inline void NarrowInPlace(char* bytes, size_t n, bool bfloat) {
-  constexpr size_t kBlock = 8;
-  float in[kBlock];
-  uint16_t out[kBlock];
+  constexpr size_t kBlock = 512;
+  alignas(32) float in[kBlock];
+  alignas(32) uint16_t out[kBlock];
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t m = n - first < kBlock ? n - first : kBlock;
     std::memcpy(in, bytes + first * sizeof(float), m * sizeof(float));
