@@ -263,19 +263,7 @@ class CudaGpuCache final : public GpuCache {
                                     keys.size() * sizeof(int64_t),
                                     cudaMemcpyDeviceToHost, writer_));
     STRATA_CUDA_TRY(cudaStreamSynchronize(writer_));
-    std::vector<std::pair<uint32_t, int64_t>> resident;
-    for (uint64_t s = 0; s < layout_.slots; ++s) {
-      if (Occupied(meta[s])) resident.emplace_back(Count(meta[s]), keys[s]);
-    }
-    std::sort(
-        resident.begin(), resident.end(), [](const auto& a, const auto& b) {
-          return a.first != b.first ? a.first > b.first : a.second < b.second;
-        });
-    std::vector<int64_t> out;
-    for (size_t i = 0; i < resident.size() && i < n; ++i) {
-      out.push_back(resident[i].second);
-    }
-    return out;
+    return HottestResident(keys.data(), meta.data(), layout_.slots, n);
   }
 
   GpuCacheStats Stats() const override {

@@ -1,9 +1,12 @@
 // GpuCacheLayout: the sizes both GpuCache backends derive from the options
-// (sets, slots, sketch width, decay period, bytes), so they agree exactly.
-// A plain value type.
+// (sets, slots, sketch width, decay period, bytes), so they agree exactly,
+// and the host-side helpers both use. A plain value type; pure functions.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "engine/cuda/gpu_cache.h"
 #include "engine/cuda/gpu_cache_policy.h"
@@ -35,5 +38,26 @@ struct GpuCacheLayout {
     return l;
   }
 };
+
+// Up to `n` resident keys of a cache's tags, most frequent first (then by
+// key): HottestKeys of both backends (the cuda one over a copy of its tags).
+inline std::vector<int64_t> HottestResident(const int64_t* keys,
+                                            const uint32_t* meta,
+                                            uint64_t slots, size_t n) {
+  std::vector<std::pair<uint32_t, int64_t>> resident;
+  for (uint64_t s = 0; s < slots; ++s) {
+    if (gpu_cache::Occupied(meta[s])) {
+      resident.emplace_back(gpu_cache::Count(meta[s]), keys[s]);
+    }
+  }
+  std::sort(resident.begin(), resident.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < resident.size() && i < n; ++i) {
+    out.push_back(resident[i].second);
+  }
+  return out;
+}
 
 }  // namespace strata

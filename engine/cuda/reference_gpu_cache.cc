@@ -128,19 +128,7 @@ class ReferenceGpuCache final : public GpuCache {
 
   absl::StatusOr<std::vector<int64_t>> HottestKeys(size_t n) override {
     std::lock_guard lock(mu_);
-    std::vector<std::pair<uint32_t, int64_t>> resident;
-    for (uint64_t s = 0; s < layout_.slots; ++s) {
-      if (Occupied(meta_[s])) resident.emplace_back(Count(meta_[s]), keys_[s]);
-    }
-    std::sort(
-        resident.begin(), resident.end(), [](const auto& a, const auto& b) {
-          return a.first != b.first ? a.first > b.first : a.second < b.second;
-        });
-    std::vector<int64_t> out;
-    for (size_t i = 0; i < resident.size() && i < n; ++i) {
-      out.push_back(resident[i].second);
-    }
-    return out;
+    return HottestResident(keys_.data(), meta_.data(), layout_.slots, n);
   }
 
   GpuCacheStats Stats() const override {

@@ -24,11 +24,13 @@
 #include "engine/common/key_stream.h"
 #include "engine/cuda/gpu_cache.h"
 #include "engine/cuda/gpu_cache_policy.h"
+#include "tests/unit/gpu_cache_keys.h"
 
 namespace strata {
 namespace {
 
 namespace gc = gpu_cache;
+using testing::KeySource;
 
 struct Backends {
   std::unique_ptr<GpuCache> cuda;
@@ -94,45 +96,6 @@ void CompareQuery(const Backends& b, const std::vector<int64_t>& keys) {
   REQUIRE(mc == mr);
   REQUIRE(std::memcmp(vc.data(), vr.data(), vc.size() * sizeof(float)) == 0);
 }
-
-// Draws keys for one stream kind.
-class KeySource {
- public:
-  KeySource(const std::string& kind, uint32_t sets, uint64_t seed)
-      : kind_(kind), rng_(seed), zipf_(400, 1.05, seed) {
-    if (kind == "one set") {
-      // Keys that all land in the set of key 0.
-      const uint32_t set = gc::SetIndex(0, sets);
-      for (int64_t k = 0; one_set_.size() < 40; ++k) {
-        if (gc::SetIndex(k, sets) == set) one_set_.push_back(k);
-      }
-    }
-    // Random int64 keys (any bits), drawn from a pool so that they repeat.
-    for (int i = 0; i < 500; ++i) wide_.push_back(static_cast<int64_t>(rng_()));
-  }
-  int64_t Next() {
-    if (kind_ == "random") return static_cast<int64_t>(rng_() % 300) - 150;
-    if (kind_ == "wide") return wide_[rng_() % wide_.size()];
-    if (kind_ == "zipf") return zipf_.Next();
-    if (kind_ == "one set") return one_set_[rng_() % one_set_.size()];
-    static constexpr int64_t kEdge[] = {
-        std::numeric_limits<int64_t>::min(),
-        std::numeric_limits<int64_t>::max(),
-        0,
-        -1,
-        1,
-        std::numeric_limits<int64_t>::min() + 1,
-        std::numeric_limits<int64_t>::max() - 1};
-    return kEdge[rng_() % std::size(kEdge)];
-  }
-
- private:
-  std::string kind_;
-  std::mt19937_64 rng_;
-  KeyStream zipf_;
-  std::vector<int64_t> one_set_;
-  std::vector<int64_t> wide_;
-};
 
 // Random operation sequences on both backends, compared after every step.
 // Returns false when there is no device.

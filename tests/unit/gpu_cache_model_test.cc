@@ -16,11 +16,13 @@
 #include "engine/common/key_stream.h"
 #include "engine/cuda/gpu_cache.h"
 #include "engine/cuda/gpu_cache_policy.h"
+#include "tests/unit/gpu_cache_keys.h"
 
 namespace strata {
 namespace {
 
 namespace gc = gpu_cache;
+using testing::KeySource;
 
 constexpr uint32_t kDim = 3;
 
@@ -151,41 +153,6 @@ std::array<float, kDim> RowFor(int64_t key, uint64_t step) {
           static_cast<float>(key & 7)};
 }
 
-// Draws keys for one stream kind.
-class KeySource {
- public:
-  KeySource(const std::string& kind, uint32_t sets, uint64_t seed)
-      : kind_(kind), rng_(seed), zipf_(400, 1.05, seed) {
-    if (kind == "one set") {
-      // Keys that all land in set 0.
-      for (int64_t k = 0; one_set_.size() < 40; ++k) {
-        if (gc::SetIndex(k, sets) == 0) one_set_.push_back(k);
-      }
-    }
-  }
-  int64_t Next() {
-    if (kind_ == "random") return static_cast<int64_t>(rng_() % 300) - 150;
-    if (kind_ == "zipf") return zipf_.Next();
-    if (kind_ == "one set") return one_set_[rng_() % one_set_.size()];
-    // extremes: the edges of int64, 0, -1, and a few neighbours.
-    static constexpr int64_t kEdge[] = {
-        std::numeric_limits<int64_t>::min(),
-        std::numeric_limits<int64_t>::max(),
-        0,
-        -1,
-        1,
-        std::numeric_limits<int64_t>::min() + 1,
-        std::numeric_limits<int64_t>::max() - 1};
-    return kEdge[rng_() % std::size(kEdge)];
-  }
-
- private:
-  std::string kind_;
-  std::mt19937_64 rng_;
-  KeyStream zipf_;
-  std::vector<int64_t> one_set_;
-};
-
 void RunModel(const std::string& kind, uint64_t capacity, uint64_t decay,
               int steps, uint64_t seed) {
   GpuCacheOptions o;
@@ -259,7 +226,7 @@ void RunModel(const std::string& kind, uint64_t capacity, uint64_t decay,
 }
 
 TEST_CASE("reference gpu cache matches the brute-force model") {
-  for (const char* kind : {"random", "one set", "extremes", "zipf"}) {
+  for (const char* kind : {"random", "wide", "one set", "extremes", "zipf"}) {
     for (uint64_t capacity : {8, 64, 200}) {
       for (uint64_t decay : {0, 37}) {
         RunModel(kind, capacity, decay, 3000, capacity * 31 + decay);
