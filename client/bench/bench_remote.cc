@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "client/bench/bench_load.h"
 #include "client/bench/bench_redis.h"
 #include "client/bench/bench_report.h"
@@ -265,6 +266,8 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     out["tier_hit_rates"] = hit_rates;
     for (size_t i = 1; i < results.size(); ++i) {
       out[results[i].name] = results[i].ToJson();
+      out[results[i].name]["strata_rps_ratio"] =
+          results[i].rps > 0 ? results[0].rps / results[i].rps : 0.0;
     }
     std::printf("%s\n", out.dump(2).c_str());
     return results[0].errors == 0 ? 0 : 1;
@@ -278,9 +281,16 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
   }
   for (size_t i = 1; i < results.size(); ++i) {
     const BenchResult& r = results[i];
+    // The echo moves the same bytes per request but counts no keys: its
+    // requests/s ratio is also the bytes/s ratio.
+    std::string keys;
+    if (r.keys_per_s > 0) {
+      keys = absl::StrFormat(", keys/s x%.2f",
+                             results[0].keys_per_s / r.keys_per_s);
+    }
     std::printf(
-        "strata / %s: keys/s x%.2f, p50 x%.2f, p99 x%.2f\n", r.name.c_str(),
-        r.keys_per_s > 0 ? results[0].keys_per_s / r.keys_per_s : 0.0,
+        "strata / %s: requests/s x%.2f%s, p50 x%.2f, p99 x%.2f\n",
+        r.name.c_str(), r.rps > 0 ? results[0].rps / r.rps : 0.0, keys.c_str(),
         r.Percentile(50) ? double(results[0].Percentile(50)) / r.Percentile(50)
                          : 0.0,
         r.Percentile(99) ? double(results[0].Percentile(99)) / r.Percentile(99)
