@@ -1,5 +1,6 @@
 #include "server/lookup_call.h"
 
+#include <algorithm>
 #include <bit>
 #include <utility>
 
@@ -7,6 +8,39 @@
 #include "server/grpc_status.h"
 
 namespace strata {
+namespace {
+
+// Sums (or averages) each bag of `rows` (one per key) into the reply's rows
+// (one per bag), and counts the default rows of each bag.
+void Pool(const v1::TableKeys& asked, uint32_t dim,
+          const std::vector<float>& rows, const std::vector<size_t>& defaulted,
+          v1::TableRows* reply) {
+  float* out = reinterpret_cast<float*>(reply->mutable_values()->data());
+  const int bags = asked.offsets_size() - 1;
+  reply->mutable_default_counts()->Resize(bags, 0);
+  size_t next_default = 0;
+  for (int b = 0; b < bags; ++b) {
+    const size_t first = asked.offsets(b), end = asked.offsets(b + 1);
+    float* bag = out + size_t(b) * dim;
+    std::fill(bag, bag + dim, 0.0f);
+    for (size_t k = first; k < end; ++k) {
+      const float* row = &rows[k * dim];
+      for (uint32_t d = 0; d < dim; ++d) bag[d] += row[d];
+    }
+    if (asked.pooling() == v1::MEAN && end > first) {
+      const float scale = 1.0f / static_cast<float>(end - first);
+      for (uint32_t d = 0; d < dim; ++d) bag[d] *= scale;
+    }
+    uint32_t count = 0;
+    while (next_default < defaulted.size() && defaulted[next_default] < end) {
+      ++count;
+      ++next_default;
+    }
+    reply->set_default_counts(b, count);
+  }
+}
+
+}  // namespace
 
 static_assert(std::endian::native == std::endian::little,
               "rows travel as little-endian float32 (or 16-bit values)");
@@ -31,6 +65,7 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
   auto* replies = response_->mutable_tables();
   while (replies->size() > request_->tables_size()) replies->RemoveLast();
   tables_.reserve(request_->tables_size());
+  unpooled_.resize(request_->tables_size());
   for (int i = 0; i < request_->tables_size(); ++i) {
     const v1::TableKeys& t = request_->tables(i);
     const Model::Table* table = model_->FindTable(t.table());  // validated
@@ -42,13 +77,20 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
     rows->set_dim(dim);
     rows->set_value_dtype(request_->value_dtype());
     rows->clear_is_default();
+    rows->clear_default_counts();
     std::string* bytes = rows->mutable_values();
-    bytes->resize(n * dim * sizeof(float));
     TableLookup lookup;
     lookup.chain = table->chain.get();
     lookup.keys = absl::MakeConstSpan(t.keys().data(), n);
-    lookup.values =
-        absl::MakeSpan(reinterpret_cast<float*>(bytes->data()), n * dim);
+    if (t.offsets().empty()) {
+      bytes->resize(n * dim * sizeof(float));
+      lookup.values =
+          absl::MakeSpan(reinterpret_cast<float*>(bytes->data()), n * dim);
+    } else {
+      bytes->resize(size_t(t.offsets_size() - 1) * dim * sizeof(float));
+      unpooled_[i].resize(n * dim);
+      lookup.values = absl::MakeSpan(unpooled_[i]);
+    }
     tables_.push_back(std::move(lookup));
   }
 }
@@ -59,17 +101,23 @@ void LookupCall::Finish(absl::Status status) {
     for (int i = 0; i < response_->tables_size(); ++i) {
       const TableLookup& t = tables_[i];
       v1::TableRows* rows = response_->mutable_tables(i);
-      rows->mutable_is_default()->Resize(static_cast<int>(t.keys.size()),
-                                         false);
-      for (size_t pos : t.defaulted) {
-        rows->set_is_default(static_cast<int>(pos), true);
+      const v1::TableKeys& asked = request_->tables(i);
+      if (asked.offsets().empty()) {
+        rows->mutable_is_default()->Resize(static_cast<int>(t.keys.size()),
+                                           false);
+        for (size_t pos : t.defaulted) {
+          rows->set_is_default(static_cast<int>(pos), true);
+        }
+      } else {
+        Pool(asked, rows->dim(), unpooled_[i], t.defaulted, rows);
       }
       if (request_->value_dtype() != v1::FLOAT32) {
         // Narrowed on the worker, in the buffer the rows were read into.
         std::string* bytes = rows->mutable_values();
-        NarrowInPlace(bytes->data(), t.values.size(),
+        const size_t floats = bytes->size() / sizeof(float);
+        NarrowInPlace(bytes->data(), floats,
                       request_->value_dtype() == v1::BFLOAT16);
-        bytes->resize(t.values.size() * sizeof(uint16_t));
+        bytes->resize(floats * sizeof(uint16_t));
       }
       keys += t.keys.size();
       defaults += t.defaulted.size();

@@ -1,5 +1,7 @@
 // LookupCall: one gRPC Lookup as a LookupJob. Built in the reaction (it only
-// sizes the reply), run by the batcher on a worker, and finished there.
+// sizes the reply), run by the batcher on a worker, and finished there:
+// pooled tables' bags are summed or averaged, and rows narrowed to the
+// requested dtype, on the worker.
 //
 // Ownership: borrows the call's request, reply, reactor and the handler;
 // holds the model it reads so a version swap cannot free it mid-call.
@@ -40,6 +42,9 @@ class LookupCall final : public LookupJob {
   const std::shared_ptr<const Model> model_;
   LookupHandler* const handler_;
   std::vector<TableLookup> tables_;
+  // Per table: the rows of a pooled table's keys, pooled into the reply in
+  // Finish (empty for unpooled tables, whose rows go straight to the reply).
+  std::vector<std::vector<float>> unpooled_;
 };
 
 }  // namespace strata

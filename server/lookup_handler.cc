@@ -8,6 +8,42 @@
 #include "engine/common/status_macros.h"
 
 namespace strata {
+namespace {
+
+absl::Status BagError(const v1::TableKeys& t, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("table \"", t.table(), "\": ", what));
+}
+
+// Offsets and pooling of one table's keys (see TableKeys).
+absl::Status ValidateBags(const v1::TableKeys& t) {
+  if (!v1::Pooling_IsValid(t.pooling())) {
+    return BagError(t, absl::StrCat("unknown pooling ", t.pooling()));
+  }
+  if (t.offsets().empty()) {
+    if (t.pooling() != v1::NONE) return BagError(t, "pooling needs offsets");
+    return absl::OkStatus();
+  }
+  if (t.pooling() == v1::NONE) {
+    return BagError(t, "offsets need pooling SUM or MEAN");
+  }
+  if (t.offsets(0) != 0) return BagError(t, "offsets must start at 0");
+  for (int i = 1; i < t.offsets_size(); ++i) {
+    if (t.offsets(i) < t.offsets(i - 1)) {
+      return BagError(
+          t, absl::StrCat("offsets must not decrease (offset ", i, " is ",
+                          t.offsets(i), " after ", t.offsets(i - 1), ")"));
+    }
+  }
+  if (t.offsets(t.offsets_size() - 1) != t.keys_size()) {
+    return BagError(
+        t, absl::StrCat("offsets must end at the key count ", t.keys_size(),
+                        ", not ", t.offsets(t.offsets_size() - 1)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
     const v1::LookupRequest& request) const {
@@ -44,6 +80,7 @@ absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
       return absl::NotFoundError(absl::StrCat(
           "model \"", request.model(), "\" has no table \"", t.table(), "\""));
     }
+    STRATA_RETURN_IF_ERROR(ValidateBags(t));
     keys += t.keys_size();
   }
   if (keys > max_keys_per_request_) {

@@ -216,6 +216,83 @@ TEST_CASE("rows travel as FLOAT16 or BFLOAT16 when asked, within bounds",
   CHECK(server.Stop() == 0);
 }
 
+TEST_CASE("pooled multi-hot lookups sum or average each bag", "[e2e]") {
+  ImportedModel m;
+  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  REQUIRE(server.running());
+  StrataClient client({server.target(), 5000});
+  // Bags: {3, 5, 5}, {} (empty), {1000 (absent), 7}, {299}.
+  const std::vector<int64_t> keys = {3, 5, 5, 1000, 7, 299};
+  const std::vector<int64_t> offsets = {0, 3, 3, 5, 6};
+  for (v1::Pooling pooling : {v1::SUM, v1::MEAN}) {
+    INFO("pooling " << v1::Pooling_Name(pooling));
+    v1::LookupRequest request = Request("demo", {{"t2", keys}, {"t0", {4}}});
+    v1::TableKeys* t = request.mutable_tables(0);
+    t->mutable_offsets()->Add(offsets.begin(), offsets.end());
+    t->set_pooling(pooling);
+    auto reply = client.Lookup(request);
+    REQUIRE(reply.ok());
+    const v1::TableRows& rows = reply->tables(0);
+    REQUIRE(rows.values().size() == 4 * 8 * sizeof(float));
+    CHECK(rows.is_default_size() == 0);
+    REQUIRE(rows.default_counts_size() == 4);
+    CHECK(std::vector<uint32_t>(rows.default_counts().begin(),
+                                rows.default_counts().end()) ==
+          std::vector<uint32_t>{0, 0, 1, 0});
+    for (int b = 0; b < 4; ++b) {
+      std::vector<float> expected(8, 0.0f);
+      for (int64_t k = offsets[b]; k < offsets[b + 1]; ++k) {
+        const std::vector<float> row = keys[k] == 1000
+                                           ? std::vector<float>(8, 0.5f)
+                                           : m.FileRow("t2", keys[k]);
+        for (int d = 0; d < 8; ++d) expected[d] += row[d];
+      }
+      const int64_t size = offsets[b + 1] - offsets[b];
+      if (pooling == v1::MEAN && size > 0) {
+        for (float& v : expected) v *= 1.0f / size;
+      }
+      std::vector<float> got(8);
+      CopyRow(rows, b, got.data());
+      for (int d = 0; d < 8; ++d) {
+        REQUIRE(got[d] == Approx(expected[d]).margin(1e-6));
+      }
+    }
+    // The unpooled table of the same request is one row per key.
+    CHECK(reply->tables(1).is_default_size() == 1);
+    CHECK(reply->tables(1).default_counts_size() == 0);
+  }
+  // Pooled and narrowed: one FLOAT16 row per bag.
+  v1::LookupRequest narrow = Request("demo", {{"t2", keys}});
+  narrow.mutable_tables(0)->mutable_offsets()->Add(offsets.begin(),
+                                                   offsets.end());
+  narrow.mutable_tables(0)->set_pooling(v1::SUM);
+  narrow.set_value_dtype(v1::FLOAT16);
+  auto narrowed = client.Lookup(narrow);
+  REQUIRE(narrowed.ok());
+  CHECK(narrowed->tables(0).values().size() == 4 * 8 * 2);
+
+  // Every malformed bag is INVALID_ARGUMENT naming the table.
+  const auto bad = [&](std::vector<int64_t> bag_offsets, v1::Pooling pooling) {
+    v1::LookupRequest r = Request("demo", {{"t2", keys}});
+    r.mutable_tables(0)->mutable_offsets()->Add(bag_offsets.begin(),
+                                                bag_offsets.end());
+    r.mutable_tables(0)->set_pooling(pooling);
+    auto reply = client.Lookup(r);
+    CHECK(reply.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(reply.status().message()), Catch::Contains("t2"));
+    return std::string(reply.status().message());
+  };
+  CHECK_THAT(bad({1, 3, 6}, v1::SUM), Catch::Contains("start at 0"));
+  CHECK_THAT(bad({0, 4, 3, 6}, v1::SUM), Catch::Contains("not decrease"));
+  CHECK_THAT(bad({0, 3, 5}, v1::SUM), Catch::Contains("end at the key count"));
+  CHECK_THAT(bad({0, 3, 7}, v1::MEAN), Catch::Contains("end at the key count"));
+  CHECK_THAT(bad({0, 6}, v1::NONE), Catch::Contains("need pooling"));
+  CHECK_THAT(bad({}, v1::SUM), Catch::Contains("pooling needs offsets"));
+  CHECK_THAT(bad({0, 6}, static_cast<v1::Pooling>(9)),
+             Catch::Contains("unknown pooling"));
+  CHECK(server.Stop() == 0);
+}
+
 TEST_CASE(
     "replies of different shapes one after another are exact "
     "(recycled reply buffers)",
