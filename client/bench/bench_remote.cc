@@ -38,7 +38,8 @@ std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
   return channels;
 }
 
-// Requests of `batch` samples: one key per table per sample.
+// Requests of `batch` samples: `bag_size` keys per table per sample, pooled
+// per sample when `pooling` is sum or mean.
 std::vector<v1::LookupRequest> MakePool(const RemoteBenchOptions& o,
                                         const v1::ModelInfo& model) {
   std::vector<KeyStream> streams;
@@ -55,7 +56,16 @@ std::vector<v1::LookupRequest> MakePool(const RemoteBenchOptions& o,
     for (int t = 0; t < model.tables_size(); ++t) {
       v1::TableKeys* keys = r.add_tables();
       keys->set_table(model.tables(t).name());
-      for (uint32_t s = 0; s < o.batch; ++s) keys->add_keys(streams[t].Next());
+      for (uint32_t s = 0; s < o.batch; ++s) {
+        if (o.pooling != "none") keys->add_offsets(keys->keys_size());
+        for (uint32_t k = 0; k < o.bag_size; ++k) {
+          keys->add_keys(streams[t].Next());
+        }
+      }
+      if (o.pooling != "none") {
+        keys->add_offsets(keys->keys_size());
+        keys->set_pooling(o.pooling == "sum" ? v1::SUM : v1::MEAN);
+      }
     }
   }
   return pool;
@@ -178,6 +188,14 @@ void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
       ->capture_default_str();
   app->add_option("--timeout-ms", o->timeout_ms, "Deadline of every call")
       ->capture_default_str();
+  app->add_option("--bag-size", o->bag_size,
+                  "Keys per sample per table (multi-hot bags)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--pooling", o->pooling,
+                  "none (one row per key), sum or mean (one row per sample)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "sum", "mean"}));
   app->add_option("--dtype", o->dtype,
                   "Reply values on the wire: float32, float16 or bfloat16")
       ->capture_default_str()
@@ -214,7 +232,8 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     return 2;
   }
   const std::vector<v1::LookupRequest> pool = MakePool(o, *model);
-  const uint64_t keys_per_request = uint64_t{o.batch} * model->tables_size();
+  const uint64_t keys_per_request =
+      uint64_t{o.batch} * o.bag_size * model->tables_size();
   LoadOptions load{o.concurrency, o.warmup_s, o.duration_s, o.rps};
 
   std::vector<BenchResult> results;
@@ -259,6 +278,8 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
                              {"rps", o.rps},
                              {"zipf", o.zipf},
                              {"dtype", o.dtype},
+                             {"bag_size", o.bag_size},
+                             {"pooling", o.pooling},
                              {"seed", o.seed}};
   if (o.json) {
     nlohmann::json out = results[0].ToJson();

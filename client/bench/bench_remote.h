@@ -32,6 +32,8 @@ struct RemoteBenchOptions {
   uint32_t pool = 256;            // distinct requests generated up front
   uint32_t timeout_ms = 10000;    // deadline of every call
   std::string dtype = "float32";  // reply values: float32, float16, bfloat16
+  uint32_t bag_size = 1;          // keys per sample per table
+  std::string pooling = "none";   // none (one row per key), sum or mean
   std::string compare_redis;      // host:port of a redis-server, or empty
   bool compare_echo = false;
   bool json = false;
