@@ -272,6 +272,16 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
       failed = true;
     }
   };
+  // The call a batch worker makes: LookupParts, here with one part.
+  auto parts_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
+    defaulted[t].clear();
+    ChainPart part{keys, absl::MakeSpan(out[t]).first(keys.size() * o.dim),
+                   &defaulted[t]};
+    if (!chain->LookupParts({&part, 1}, lookup_options).ok() ||
+        !defaulted[t].empty()) {
+      failed = true;
+    }
+  };
   auto batcher_lookup = [&](uint32_t t, absl::Span<const int64_t> keys) {
     auto job = std::make_unique<BenchJob>(
         chain, keys, absl::MakeSpan(out[t]).first(keys.size() * o.dim));
@@ -324,7 +334,9 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   std::vector<float> dense;
   std::unordered_map<int64_t, std::vector<float>> map;
   std::vector<std::pair<std::string, LookupFn>> subjects = {
-      {o.tier, tier_lookup}, {"batcher", batcher_lookup}};
+      {o.tier, tier_lookup},
+      {"batcher", batcher_lookup},
+      {"chain_parts", parts_lookup}};
   if (o.baselines) {
     // Ideal gather: the same keys, rows copied by index from one array.
     dense.resize(o.rows * o.dim);
@@ -396,6 +408,7 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
                    {"seed", o.seed}};
   j["keys_per_s"] = hm.keys_per_s();
   j["batcher_keys_per_s"] = phases[1].keys_per_s();
+  j["chain_parts_keys_per_s"] = phases[2].keys_per_s();
   j["p50_us"] = hm.Percentile_us(0.50);
   j["p99_us"] = hm.Percentile_us(0.99);
   j["hit_rate"] = hit_rate;
@@ -406,8 +419,8 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
 
   if (o.baselines) {
     nlohmann::json b;
-    b["ideal_gather_keys_per_s"] = phases[2].keys_per_s();
-    b["unordered_map_keys_per_s"] = phases[3].keys_per_s();
+    b["ideal_gather_keys_per_s"] = phases[3].keys_per_s();
+    b["unordered_map_keys_per_s"] = phases[4].keys_per_s();
     const KeyStream stream(o.rows, o.zipf, o.seed);
     b["lru_hit_rate"] =
         bounded ? LruHitRate(hit_keys, o.rows, capacity_rows, hit_warm) : 1.0;
@@ -437,6 +450,11 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   std::printf("batcher: %.3f M keys/s (%.3fx the chain called directly)\n",
               phases[1].keys_per_s() / 1e6,
               phases[1].keys_per_s() / std::max(1.0, hm.keys_per_s()));
+  std::printf(
+      "chain LookupParts (a worker's call, one part): %.3f M keys/s "
+      "(%.3fx)\n",
+      phases[2].keys_per_s() / 1e6,
+      phases[2].keys_per_s() / std::max(1.0, hm.keys_per_s()));
   if (o.baselines) {
     const nlohmann::json& b = j["baselines"];
     const double gather = b["ideal_gather_keys_per_s"];

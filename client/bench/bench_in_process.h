@@ -4,8 +4,9 @@
 // the key stream of shared/BENCHMARKS.md (KeyStream) from several threads for
 // a fixed time, and prints keys/s, batch latency, tier-1 hit rate and bytes
 // per row next to the workload. The main subject calls the table's TierChain
-// as a batcher worker does; "batcher" submits each batch as a job to the
-// engine's Batcher and waits for it. Misses read through to RocksDB and fill
+// (TierChain::Lookup); "chain_parts" makes the call a batch worker makes
+// (LookupParts, one part); "batcher" submits each batch as a job to the
+// engine's Batcher and waits for it, hand-offs included. Misses read through to RocksDB and fill
 // tier 1, so the hit rate is that of the real cache. --baselines
 // adds, in the same run and on the same keys: an ideal gather (rows copied by
 // index out of one dense array), a std::unordered_map lookup, and the hit
