@@ -36,8 +36,20 @@ void FillRow(int64_t key, int round, float* row) {
   }
 }
 
-// Publishes every row of table t at `round`.
-void PublishAll(UpdatePublisher& publisher, int round) {
+// Rows the server has applied from every source since it started.
+uint64_t AppliedRows(StrataClient& client) {
+  auto stats = client.GetStats();
+  return stats.ok() ? stats->updates().applied_rows() : 0;
+}
+
+// Publishes every row of table t at `round`, at most kWindowRows ahead of
+// what the server has applied: the mock cluster keeps only ~5 MiB per
+// partition, so a consumer slowed by a busy machine must not be left more
+// than that behind (the messages would be deleted before it reads them).
+// `*published` counts the rows of the whole test.
+void PublishAll(UpdatePublisher& publisher, StrataClient& client, int round,
+                uint64_t* published) {
+  constexpr uint64_t kWindowRows = 8000;  // ~2 MiB of rows, over 2+ partitions
   std::vector<int64_t> keys(kRowsPerMessage);
   std::vector<float> values(kRowsPerMessage * kDim);
   for (int first = 0; first < kRows; first += kRowsPerMessage) {
@@ -46,6 +58,13 @@ void PublishAll(UpdatePublisher& publisher, int round) {
       FillRow(keys[i], round, &values[i * kDim]);
     }
     REQUIRE(publisher.Publish("m", "t", kDim, keys, values).ok());
+    *published += kRowsPerMessage;
+    if (*published % kWindowRows == 0) {
+      REQUIRE(publisher.Flush(60000).ok());
+      const uint64_t behind_ok = *published - kWindowRows;
+      REQUIRE(
+          WaitFor([&] { return AppliedRows(client) >= behind_ok; }, 120000));
+    }
   }
   REQUIRE(publisher.Flush(60000).ok());
 }
@@ -136,13 +155,18 @@ TEST_CASE("every row updated over Kafka under lookup load ends at its newest",
 
   LookupLoad load(server.target());
   // Protobuf UpdateBatch, each row once.
-  PublishAll(*Publisher(kafka, false), 1);
+  uint64_t published = 0;
+  PublishAll(*Publisher(kafka, false), client, 1, &published);
   REQUIRE(WaitFor([&] { return RowsBehind(client, 1) == 0; }, 120000));
   // HugeCTR messages, each row twice: the second round wins.
   auto hctr = Publisher(kafka, true);
-  PublishAll(*hctr, 2);
-  PublishAll(*hctr, 3);
+  PublishAll(*hctr, client, 2, &published);
+  PublishAll(*hctr, client, 3, &published);
   REQUIRE(WaitFor([&] { return RowsBehind(client, 3) == 0; }, 120000));
+  auto stats = client.GetStats();
+  REQUIRE(stats.ok());
+  CHECK(stats->updates().lost_messages() == 0);
+  CHECK(stats->updates().applied_rows() == published);
   load.Stop();
   CHECK(load.calls() > 0);
   CHECK(load.failures() == 0);
