@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/cuda/cuda_staging.cuh"
 #include "engine/cuda/gpu_cache.h"
 #include "engine/cuda/gpu_cache_kernels.cuh"
 #include "engine/cuda/gpu_cache_layout.h"
@@ -48,55 +49,9 @@ constexpr size_t kMaxBatch = size_t{1} << 28;  // keys per call
 constexpr uint32_t kThreads = 256;             // = kWarpsPerBlock * kWarp
 constexpr size_t kInitialBatch = 4096;         // keys staged from the start
 
-absl::Status CudaError(const char* what, cudaError_t err) {
-  return absl::InternalError(
-      absl::StrCat("gpu cache (cuda): ", what, ": ", cudaGetErrorString(err)));
-}
-
-#define STRATA_CUDA_TRY(expr)                   \
-  do {                                          \
-    const cudaError_t strata_cuda_err = (expr); \
-    if (strata_cuda_err != cudaSuccess) {       \
-      return CudaError(#expr, strata_cuda_err); \
-    }                                           \
-  } while (0)
-
 uint32_t Blocks(uint64_t items, uint64_t per_block) {
   return static_cast<uint32_t>((items + per_block - 1) / per_block);
 }
-
-// A pinned host buffer and a device buffer of the same size that grow (never
-// shrink) to the largest batch seen; reallocated only then.
-struct Staging {
-  void* host = nullptr;
-  void* dev = nullptr;
-  size_t bytes = 0;
-
-  absl::Status Reserve(size_t need, bool pinned = true) {
-    if (need <= bytes) return absl::OkStatus();
-    size_t grow = 4096;
-    while (grow < need) grow <<= 1;
-    Free();
-    if (pinned) STRATA_CUDA_TRY(cudaMallocHost(&host, grow));
-    STRATA_CUDA_TRY(cudaMalloc(&dev, grow));
-    bytes = grow;
-    return absl::OkStatus();
-  }
-  void Free() {
-    if (host != nullptr) cudaFreeHost(host);
-    if (dev != nullptr) cudaFree(dev);
-    host = dev = nullptr;
-    bytes = 0;
-  }
-  template <typename T>
-  T* h() const {
-    return static_cast<T*>(host);
-  }
-  template <typename T>
-  T* d() const {
-    return static_cast<T*>(dev);
-  }
-};
 
 // One lookup stream with its staging: keys (n), rows (n, dim), ways (n).
 struct Lookup {
