@@ -6,11 +6,12 @@
 // per row next to the workload. The main subject calls the table's TierChain
 // (TierChain::Lookup); "chain_parts" makes the call a batch worker makes
 // (LookupParts, one part); "batcher" submits each batch as a job to the
-// engine's Batcher and waits for it, hand-offs included. Misses read through to RocksDB and fill
-// tier 1, so the hit rate is that of the real cache. --baselines
-// adds, in the same run and on the same keys: an ideal gather (rows copied by
-// index out of one dense array), a std::unordered_map lookup, and the hit
-// rates of an exact LRU and of the static top-k oracle of the same capacity.
+// engine's Batcher and waits for it, hand-offs included. Misses read through to
+// RocksDB and fill tier 1, so the hit rate is that of the real cache.
+// --baselines adds, in the same run and on the same keys: an ideal gather (rows
+// copied by index out of one dense array), a std::unordered_map lookup, and the
+// hit rates of an exact LRU and of the static top-k oracle of the same
+// capacity.
 //
 // Thread safety: RunInProcessBench() owns everything it creates; call it
 // from one thread at a time.
