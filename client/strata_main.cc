@@ -1,5 +1,8 @@
 // strata: the command-line tool for Strata: generate and import models, look
 // rows up, list models, read stats, run benchmarks.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -16,6 +19,9 @@ void Fail(const char* command, const std::string& message, int code) {
 }  // namespace strata::cli
 
 int main(int argc, char** argv) {
+  // stdout is for results (--json among them); the engine's logs go to
+  // stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("strata"));
   CLI::App app(
       "strata: the Strata embedding service's command-line tool.\n"
       "Offline: gen-model, import. Against a running strata-server: lookup, "

@@ -180,6 +180,7 @@ int RunInProcessBench(const InProcessBenchOptions& o) {
   engine_options.registry.hash_map.value_dtype = o.value_dtype;
   engine_options.registry.hash_map_partitions = o.partitions;
   engine_options.batcher.workers = o.threads;
+  engine_options.gpu.backend = "off";  // this bench measures the host chain
   const uint64_t rss_before = ResidentBytes();
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(engine_options);
   if (!engine.ok()) return Fail(engine.status().ToString());

@@ -355,6 +355,21 @@ TEST_CASE("strata bench --target reports ghz fields and the echo baseline",
   CHECK(server.Stop() == 0);
 }
 
+TEST_CASE("strata bench --in-process --json prints only JSON on stdout",
+          "[e2e]") {
+  CommandResult r =
+      RunCommand({kCli, "bench", "--in-process", "--rows", "3000", "--dim", "8",
+                  "--batch", "256", "--duration", "0.2", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j["keys_per_s"].get<double>() > 0);
+  CHECK(j["batcher_keys_per_s"].get<double>() > 0);
+  CHECK(j["chain_parts_keys_per_s"].get<double>() > 0);
+  CHECK(j["hit_rate"].get<double>() == 1.0);
+}
+
 TEST_CASE("a data dir in use by a running server is refused at start",
           "[e2e]") {
   ImportedModel m;
