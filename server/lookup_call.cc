@@ -65,7 +65,6 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
   auto* replies = response_->mutable_tables();
   while (replies->size() > request_->tables_size()) replies->RemoveLast();
   tables_.reserve(request_->tables_size());
-  unpooled_.resize(request_->tables_size());
   for (int i = 0; i < request_->tables_size(); ++i) {
     const v1::TableKeys& t = request_->tables(i);
     const Model::Table* table = model_->FindTable(t.table());  // validated
@@ -88,6 +87,8 @@ LookupCall::LookupCall(grpc::CallbackServerContext* context,
           absl::MakeSpan(reinterpret_cast<float*>(bytes->data()), n * dim);
     } else {
       bytes->resize(size_t(t.offsets_size() - 1) * dim * sizeof(float));
+      // Only a request with bags pays for this scratch.
+      if (unpooled_.empty()) unpooled_.resize(request_->tables_size());
       unpooled_[i].resize(n * dim);
       lookup.values = absl::MakeSpan(unpooled_[i]);
     }

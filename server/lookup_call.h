@@ -43,7 +43,8 @@ class LookupCall final : public LookupJob {
   LookupHandler* const handler_;
   std::vector<TableLookup> tables_;
   // Per table: the rows of a pooled table's keys, pooled into the reply in
-  // Finish (empty for unpooled tables, whose rows go straight to the reply).
+  // Finish (empty for unpooled tables, whose rows go straight to the reply;
+  // empty altogether when no table of the request is pooled).
   std::vector<std::vector<float>> unpooled_;
 };
 

@@ -95,7 +95,8 @@ absl::StatusOr<ApplyCounts> Applier::Write(
   stale_messages_.fetch_add(counts.stale_messages, std::memory_order_relaxed);
 
   std::vector<RowBlock> rows;
-  std::vector<std::string> scopes;  // backs offsets[i].scope
+  std::vector<std::string> scopes;  // backs the offsets' scopes
+  scopes.reserve(updates.size());   // (so no view into it moves)
   std::vector<StoredOffset> offsets;
   for (size_t i = 0; i < updates.size(); ++i) {
     if (targets[i].table == nullptr) continue;
@@ -107,18 +108,12 @@ absl::StatusOr<ApplyCounts> Applier::Write(
     if (logged) {
       scopes.push_back(ModelStore::VersionId(targets[i].model->name(),
                                              targets[i].model->version()));
-    }
-  }
-  if (counts.applied_messages == 0) return counts;
-  if (logged) {
-    size_t next_scope = 0;
-    for (size_t i = 0; i < updates.size(); ++i) {
-      if (targets[i].table == nullptr) continue;
-      offsets.push_back(StoredOffset{scopes[next_scope++], positions[i].topic,
+      offsets.push_back(StoredOffset{scopes.back(), positions[i].topic,
                                      positions[i].partition,
                                      positions[i].offset + 1});
     }
   }
+  if (counts.applied_messages == 0) return counts;
   STRATA_RETURN_IF_ERROR(
       store_->rocksdb()->WriteRows(rows, offsets, options_.sync));
 
