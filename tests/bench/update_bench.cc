@@ -4,6 +4,9 @@
 //    mock cluster over TCP, UpdatePublisher, KafkaSource and Applier,
 //  - produce-to-visible latency p50/p99 of single-row probes,
 // all while a lookup load thread reads the table through its tier chain.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -221,6 +224,7 @@ int Run(const Args& a) {
 }  // namespace strata::testing
 
 int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));  // stdout: data
   strata::testing::Args a;
   CLI::App app(
       "update_bench: Kafka updates end to end vs raw RocksDB WriteBatch");
