@@ -2,7 +2,9 @@
 // dir directly; import needs the server stopped (it takes the data dir lock).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "client/commands.h"
@@ -46,6 +48,7 @@ void AddImport(CLI::App& app) {
     std::string from;
     ImportOptions import;
     std::string update_offsets;
+    std::string dense_file;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -65,6 +68,13 @@ void AddImport(CLI::App& app) {
   cmd->add_option("--default-value", args->import.default_value,
                   "Value of every element of a missing key's row")
       ->capture_default_str();
+  cmd->add_option("--dense", args->dense_file,
+                  "ONNX graph of the model's dense network, run by Infer");
+  cmd->add_option(
+      "--dense-input", args->import.dense_inputs,
+      "Bind a graph input: NAME=dense, NAME=table:T or NAME=tables:T1,T2,... "
+      "(stacked (B, n, dim)); repeatable. By default an input named \"dense\" "
+      "takes the dense features and one named like a table takes its rows");
   cmd->add_option("--update-offsets", args->update_offsets,
                   "Kafka offsets the snapshot was built at, as "
                   "topic/partition=next_offset,...; older deltas are skipped");
@@ -73,6 +83,15 @@ void AddImport(CLI::App& app) {
     if (!offsets.ok())
       Fail("import", std::string(offsets.status().message()), 2);
     args->import.update_offsets = *offsets;
+    if (!args->dense_file.empty()) {
+      std::ifstream file(args->dense_file, std::ios::binary);
+      std::stringstream bytes;
+      bytes << file.rdbuf();
+      if (!file || bytes.str().empty()) {
+        Fail("import", "cannot read the dense graph " + args->dense_file, 2);
+      }
+      args->import.dense_graph = bytes.str();
+    }
     auto manifest = ImportHugeCtrIntoDataDir(args->data_dir, args->model,
                                              args->from, args->import);
     if (!manifest.ok()) {
@@ -81,10 +100,11 @@ void AddImport(CLI::App& app) {
     uint64_t rows = 0;
     for (const TableSpec& t : manifest->tables) rows += t.rows;
     std::printf(
-        "imported model %s version %llu: %zu tables, %llu rows into %s\n",
+        "imported model %s version %llu: %zu tables, %llu rows%s into %s\n",
         manifest->name.c_str(),
         static_cast<unsigned long long>(manifest->version),
         manifest->tables.size(), static_cast<unsigned long long>(rows),
+        manifest->dense.has_value() ? " and a dense network" : "",
         args->data_dir.c_str());
   });
 }

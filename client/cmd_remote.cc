@@ -1,4 +1,5 @@
-// Subcommands that call a running strata-server: lookup, models, stats.
+// Subcommands that call a running strata-server: lookup, models, stats
+// (infer is in cmd_infer.cc).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -12,13 +13,24 @@
 #include "nlohmann/json.hpp"
 
 namespace strata::cli {
-namespace {
 
 void AddConnectionFlags(CLI::App* cmd, ClientOptions* options) {
   cmd->add_option("--target", options->target, "strata-server host:port")
       ->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Deadline of the call")
       ->capture_default_str();
+}
+
+namespace {
+
+// "(B, 26, 16)": -1 (the batch axis) prints as B.
+std::string ShapeText(const google::protobuf::RepeatedField<int64_t>& shape) {
+  std::string text = "(";
+  for (int i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += shape[i] < 0 ? "B" : std::to_string(shape[i]);
+  }
+  return text + ")";
 }
 
 std::vector<int64_t> ParseKeys(const std::string& text) {
@@ -142,8 +154,30 @@ void AddModels(CLI::App& app) {
                           {"rows", t.rows()},
                           {"default_value", t.default_value()}});
       }
-      out.push_back(
-          {{"name", m.name()}, {"version", m.version()}, {"tables", tables}});
+      nlohmann::json model = {
+          {"name", m.name()}, {"version", m.version()}, {"tables", tables}};
+      if (m.dense_inputs_size() > 0) {
+        nlohmann::json inputs = nlohmann::json::array();
+        nlohmann::json outputs = nlohmann::json::array();
+        for (const v1::DenseTensorInfo& in : m.dense_inputs()) {
+          inputs.push_back({{"name", in.name()},
+                            {"shape", in.shape()},
+                            {"binding", in.binding()}});
+          if (!*json) {
+            std::printf("  dense input  %-12s %-16s <- %s\n", in.name().c_str(),
+                        ShapeText(in.shape()).c_str(), in.binding().c_str());
+          }
+        }
+        for (const v1::DenseTensorInfo& o : m.dense_outputs()) {
+          outputs.push_back({{"name", o.name()}, {"shape", o.shape()}});
+          if (!*json) {
+            std::printf("  dense output %-12s %s\n", o.name().c_str(),
+                        ShapeText(o.shape()).c_str());
+          }
+        }
+        model["dense"] = {{"inputs", inputs}, {"outputs", outputs}};
+      }
+      out.push_back(std::move(model));
     }
     if (*json) std::printf("%s\n", out.dump().c_str());
   });

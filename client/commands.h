@@ -10,6 +10,10 @@ namespace CLI {
 class App;
 }
 
+namespace strata {
+struct ClientOptions;
+}
+
 namespace strata::cli {
 
 void AddGenModel(CLI::App& app);
@@ -17,11 +21,15 @@ void AddDevBroker(CLI::App& app);  // client/cmd_updates.cc
 void AddPublish(CLI::App& app);    // client/cmd_updates.cc
 void AddImport(CLI::App& app);
 void AddLookup(CLI::App& app);
+void AddInfer(CLI::App& app);  // client/cmd_infer.cc
 void AddModels(CLI::App& app);
 void AddStats(CLI::App& app);
 // `in_process`: whether --in-process is on the command line (the two modes
 // take different flags).
 void AddBench(CLI::App& app, bool in_process);
+
+// --target and --timeout-ms of a subcommand that calls a server.
+void AddConnectionFlags(CLI::App* cmd, ClientOptions* options);
 
 // Prints "strata <command>: <message>" to stderr and throws the exit code.
 [[noreturn]] void Fail(const char* command, const std::string& message,

@@ -48,6 +48,11 @@ absl::StatusOr<v1::LookupResponse> StrataClient::Lookup(
   STRATA_CLIENT_CALL(embedding_, Lookup, request, v1::LookupResponse);
 }
 
+absl::StatusOr<v1::InferResponse> StrataClient::Infer(
+    const v1::InferRequest& request) {
+  STRATA_CLIENT_CALL(embedding_, Infer, request, v1::InferResponse);
+}
+
 absl::StatusOr<v1::ListModelsResponse> StrataClient::ListModels() {
   STRATA_CLIENT_CALL(admin_, ListModels, v1::ListModelsRequest(),
                      v1::ListModelsResponse);

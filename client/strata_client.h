@@ -30,6 +30,8 @@ class StrataClient {
 
   [[nodiscard]] absl::StatusOr<v1::LookupResponse> Lookup(
       const v1::LookupRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::InferResponse> Infer(
+      const v1::InferRequest& request);
   [[nodiscard]] absl::StatusOr<v1::ListModelsResponse> ListModels();
   [[nodiscard]] absl::StatusOr<v1::GetStatsResponse> GetStats();
 

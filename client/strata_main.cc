@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   strata::cli::AddPublish(app);
   strata::cli::AddImport(app);
   strata::cli::AddLookup(app);
+  strata::cli::AddInfer(app);
   strata::cli::AddModels(app);
   strata::cli::AddStats(app);
   bool in_process = false;

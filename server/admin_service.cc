@@ -22,6 +22,20 @@ grpc::ServerUnaryReactor* AdminService::ListModels(
       table->set_rows(t.rows);
       table->set_default_value(t.default_value);
     }
+    if (const DenseModel* dense = model->dense(); dense != nullptr) {
+      const DenseNetwork& net = dense->network();
+      for (size_t i = 0; i < net.inputs().size(); ++i) {
+        v1::DenseTensorInfo* in = info->add_dense_inputs();
+        in->set_name(net.inputs()[i].name);
+        for (int64_t d : net.inputs()[i].dims) in->add_shape(d);
+        in->set_binding(dense->spec().bindings[i].ToString());
+      }
+      for (const TensorSignature& out : net.outputs()) {
+        v1::DenseTensorInfo* o = info->add_dense_outputs();
+        o->set_name(out.name);
+        for (int64_t d : out.dims) o->add_shape(d);
+      }
+    }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

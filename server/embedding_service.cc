@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/grpc_status.h"
+#include "server/infer_call.h"
 #include "server/lookup_call.h"
 
 namespace strata {
@@ -19,6 +20,22 @@ grpc::ServerUnaryReactor* EmbeddingService::Lookup(
   }
   std::unique_ptr<LookupJob> call = std::make_unique<LookupCall>(
       context, request, response, reactor, *std::move(model), handler_);
+  absl::Status queued = batcher_->Submit(call);
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EmbeddingService::Infer(
+    grpc::CallbackServerContext* context, const v1::InferRequest* request,
+    v1::InferResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidInfer> valid = infer_handler_->Validate(*request);
+  if (!valid.ok()) {
+    reactor->Finish(ToGrpcStatus(valid.status()));
+    return reactor;
+  }
+  std::unique_ptr<LookupJob> call = std::make_unique<InferCall>(
+      context, request, response, reactor, *std::move(valid), infer_handler_);
   absl::Status queued = batcher_->Submit(call);
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;

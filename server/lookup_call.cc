@@ -4,40 +4,26 @@
 #include <bit>
 #include <utility>
 
+#include "engine/common/bag_pool.h"
 #include "engine/common/wire_dtype.h"
 #include "server/grpc_status.h"
 
 namespace strata {
 namespace {
 
-// Sums (or averages) each bag of `rows` (one per key) into the reply's rows
-// (one per bag), and counts the default rows of each bag.
+// Pools each bag of `rows` (one per key) into the reply's rows (one per bag)
+// and counts the default rows of each bag.
 void Pool(const v1::TableKeys& asked, uint32_t dim,
           const std::vector<float>& rows, const std::vector<size_t>& defaulted,
           v1::TableRows* reply) {
-  float* out = reinterpret_cast<float*>(reply->mutable_values()->data());
-  const int bags = asked.offsets_size() - 1;
-  reply->mutable_default_counts()->Resize(bags, 0);
-  size_t next_default = 0;
-  for (int b = 0; b < bags; ++b) {
-    const size_t first = asked.offsets(b), end = asked.offsets(b + 1);
-    float* bag = out + size_t(b) * dim;
-    std::fill(bag, bag + dim, 0.0f);
-    for (size_t k = first; k < end; ++k) {
-      const float* row = &rows[k * dim];
-      for (uint32_t d = 0; d < dim; ++d) bag[d] += row[d];
-    }
-    if (asked.pooling() == v1::MEAN && end > first) {
-      const float scale = 1.0f / static_cast<float>(end - first);
-      for (uint32_t d = 0; d < dim; ++d) bag[d] *= scale;
-    }
-    uint32_t count = 0;
-    while (next_default < defaulted.size() && defaulted[next_default] < end) {
-      ++count;
-      ++next_default;
-    }
-    reply->set_default_counts(b, count);
-  }
+  const auto offsets =
+      absl::MakeConstSpan(asked.offsets().data(), asked.offsets_size());
+  PoolBags(rows, dim, offsets,
+           asked.pooling() == v1::MEAN ? BagPooling::kMean : BagPooling::kSum,
+           reinterpret_cast<float*>(reply->mutable_values()->data()), dim);
+  reply->mutable_default_counts()->Resize(asked.offsets_size() - 1, 0);
+  CountBagDefaults(defaulted, offsets,
+                   reply->mutable_default_counts()->mutable_data());
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ absl::Status BagError(const v1::TableKeys& t, absl::string_view what) {
       absl::StrCat("table \"", t.table(), "\": ", what));
 }
 
-// Offsets and pooling of one table's keys (see TableKeys).
+}  // namespace
+
 absl::Status ValidateBags(const v1::TableKeys& t) {
   if (!v1::Pooling_IsValid(t.pooling())) {
     return BagError(t, absl::StrCat("unknown pooling ", t.pooling()));
@@ -43,24 +44,28 @@ absl::Status ValidateBags(const v1::TableKeys& t) {
   return absl::OkStatus();
 }
 
-}  // namespace
+absl::StatusOr<std::shared_ptr<const Model>> FindModel(
+    const ModelRegistry& registry, const std::string& name, uint64_t version) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError("request names no model");
+  }
+  std::shared_ptr<const Model> model = registry.Find(name, version);
+  if (model == nullptr) {
+    if (version != 0 && registry.Find(name) != nullptr) {
+      return absl::NotFoundError(absl::StrCat("model \"", name, "\" version ",
+                                              version, " is not loaded"));
+    }
+    return absl::NotFoundError(
+        absl::StrCat("model \"", name, "\" is not loaded"));
+  }
+  return model;
+}
 
 absl::StatusOr<std::shared_ptr<const Model>> LookupHandler::Validate(
     const v1::LookupRequest& request) const {
-  if (request.model().empty()) {
-    return absl::InvalidArgumentError("request names no model");
-  }
-  std::shared_ptr<const Model> model =
-      registry_->Find(request.model(), request.version());
-  if (model == nullptr) {
-    if (request.version() != 0 && registry_->Find(request.model()) != nullptr) {
-      return absl::NotFoundError(absl::StrCat("model \"", request.model(),
-                                              "\" version ", request.version(),
-                                              " is not loaded"));
-    }
-    return absl::NotFoundError(
-        absl::StrCat("model \"", request.model(), "\" is not loaded"));
-  }
+  STRATA_ASSIGN_OR_RETURN(
+      std::shared_ptr<const Model> model,
+      FindModel(*registry_, request.model(), request.version()));
   if (request.tables_size() == 0) {
     return absl::InvalidArgumentError("request lists no tables");
   }

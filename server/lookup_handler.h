@@ -8,12 +8,22 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "engine/model/model_registry.h"
 #include "strata/v1/embedding.pb.h"
 
 namespace strata {
+
+// The model a request names at `version` (0 = serving); NOT_FOUND saying
+// whether the model or only that version is missing.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> FindModel(
+    const ModelRegistry& registry, const std::string& name, uint64_t version);
+
+// Offsets and pooling of one table's keys (see TableKeys): INVALID_ARGUMENT
+// naming the table.
+[[nodiscard]] absl::Status ValidateBags(const v1::TableKeys& t);
 
 struct LookupCounters {
   std::atomic<uint64_t> requests{0};

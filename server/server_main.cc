@@ -20,6 +20,7 @@
 #include "server/admin_service.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
+#include "server/infer_handler.h"
 #include "server/lookup_handler.h"
 #include "server/message_pool.h"
 #include "server/server_options.h"
@@ -64,8 +65,9 @@ int Serve(const ServerOptions& options) {
     spdlog::info("Redis Cluster tier via {}", options.engine.redis_cluster);
   }
   for (const auto& model : registry->List()) {
-    spdlog::info("serving model {} version {} ({} tables)", model->name(),
-                 model->version(), model->tables().size());
+    spdlog::info("serving model {} version {} ({} tables{})", model->name(),
+                 model->version(), model->tables().size(),
+                 model->dense() != nullptr ? ", dense network" : "");
   }
   if (registry->List().empty()) {
     spdlog::warn("no models in {}; import one with `strata import`",
@@ -73,7 +75,8 @@ int Serve(const ServerOptions& options) {
   }
   Batcher* batcher = (*engine)->batcher();
   LookupHandler handler(registry, options.max_keys_per_request);
-  EmbeddingService embedding(&handler, batcher);
+  InferHandler infer_handler(registry, options.max_keys_per_request);
+  EmbeddingService embedding(&handler, &infer_handler, batcher);
   // Recycle Lookup messages (and their reply buffers) across calls.
   MessagePool<v1::LookupRequest, v1::LookupResponse> lookup_messages(
       /*max_pooled=*/256, /*max_pooled_bytes=*/8 << 20,

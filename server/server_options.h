@@ -48,6 +48,9 @@ namespace strata {
   X(miss_budget_us, engine.batcher.miss_budget_us,                            \
     "Default time lower tiers get in background-fill mode before missing "    \
     "rows return as flagged defaults (0 = no limit)")                         \
+  X(max_infer_batch, engine.registry.dense.max_batch,                         \
+    "Most samples one dense-network run takes: Infer calls coalesce up to "   \
+    "it, and a larger call is refused")                                       \
   X(hash_map_capacity_bytes, engine.registry.hash_map_capacity_bytes,         \
     "Host hash-map cache in front of RocksDB, shared by all tables (0 = "     \
     "none)")                                                                  \

@@ -28,7 +28,10 @@ set(uses_server "server;engine/builder;engine/common")
 set(uses_client "client;engine/builder;engine/common")
 set(engine_api
     engine/batch/batcher.h
+    engine/batch/infer_job.h
     engine/batch/lookup_job.h
+    engine/model/dense/dense_network.h
+    engine/model/dense_model.h
     engine/model/model_manifest.h
     engine/model/model_registry.h
     engine/store/tier.h

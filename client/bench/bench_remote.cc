@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "client/bench/bench_infer.h"
 #include "client/bench/bench_load.h"
 #include "client/bench/bench_redis.h"
 #include "client/bench/bench_report.h"
@@ -125,6 +126,25 @@ LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
       keys_per_request, window_s);
 }
 
+LatencyLog RunInfer(const RemoteBenchOptions& o, const LoadOptions& load,
+                    const std::vector<v1::InferRequest>& pool,
+                    uint64_t keys_per_request, double* window_s) {
+  std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
+  for (auto& c : Channels(o.target, o.connections)) {
+    stubs.push_back(v1::Embedding::NewStub(c));
+  }
+  return RunUnaryLoad<v1::InferResponse>(
+      load, o.timeout_ms,
+      [&](uint32_t slot, uint64_t seq, grpc::ClientContext* context,
+          v1::InferResponse* response, std::function<void(grpc::Status)> done) {
+        const v1::InferRequest& request =
+            pool[(slot * 7919 + seq) % pool.size()];
+        stubs[slot % stubs.size()]->async()->Infer(context, &request, response,
+                                                   std::move(done));
+      },
+      keys_per_request, window_s);
+}
+
 LatencyLog RunEcho(const RemoteBenchOptions& o, const LoadOptions& load,
                    size_t request_bytes, size_t reply_bytes, double* window_s) {
   std::vector<std::unique_ptr<v1::Diagnostics::Stub>> stubs;
@@ -205,6 +225,10 @@ void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
                   "and measure MGET of the same keys");
   app->add_flag("--compare-echo", o->compare_echo,
                 "Also measure a bare gRPC echo of the same request/reply size");
+  app->add_flag("--infer", o->infer,
+                "Drive Infer instead of Lookup: dense features and keys for "
+                "every table the model's dense network reads; reports "
+                "samples/s");
   app->add_flag("--json", o->json, "Print one JSON object (ghz field names)");
 }
 
@@ -232,24 +256,49 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     return 2;
   }
   const std::vector<v1::LookupRequest> pool = MakePool(o, *model);
-  const uint64_t keys_per_request =
+  uint64_t keys_per_request =
       uint64_t{o.batch} * o.bag_size * model->tables_size();
   LoadOptions load{o.concurrency, o.warmup_s, o.duration_s, o.rps};
+  std::vector<v1::InferRequest> infer_pool;
+  if (o.infer) {
+    bench::InferPoolOptions io{o.batch, o.bag_size, o.pooling,
+                               o.zipf,  o.seed,     o.pool};
+    absl::StatusOr<std::vector<v1::InferRequest>> made =
+        bench::MakeInferPool(io, *model);
+    if (!made.ok()) {
+      std::fprintf(stderr, "strata bench: --infer: %s\n",
+                   std::string(made.status().message()).c_str());
+      return 2;
+    }
+    infer_pool = *std::move(made);
+    keys_per_request = 0;
+    for (const v1::TableKeys& t : infer_pool[0].tables()) {
+      keys_per_request += t.keys_size();
+    }
+  }
 
   std::vector<BenchResult> results;
   auto before = client.GetStats();
   double window = 0;
-  LatencyLog log = RunStrata(o, load, pool, keys_per_request, &window);
+  LatencyLog log =
+      o.infer ? RunInfer(o, load, infer_pool, keys_per_request, &window)
+              : RunStrata(o, load, pool, keys_per_request, &window);
   auto after = client.GetStats();
   results.push_back(bench::Summarize("strata", std::move(log), window));
   std::map<std::string, double> hit_rates;
   if (before.ok() && after.ok()) hit_rates = HitRates(*before, *after);
 
   if (o.compare_echo) {
-    auto reply = client.Lookup(pool[0]);
-    size_t reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
-    LatencyLog echo =
-        RunEcho(o, load, pool[0].ByteSizeLong(), reply_bytes, &window);
+    size_t request_bytes = pool[0].ByteSizeLong(), reply_bytes = 0;
+    if (o.infer) {
+      auto reply = client.Infer(infer_pool[0]);
+      request_bytes = infer_pool[0].ByteSizeLong();
+      reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
+    } else {
+      auto reply = client.Lookup(pool[0]);
+      reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
+    }
+    LatencyLog echo = RunEcho(o, load, request_bytes, reply_bytes, &window);
     results.push_back(bench::Summarize("echo", std::move(echo), window));
   }
   if (!o.compare_redis.empty()) {
@@ -280,9 +329,11 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
                              {"dtype", o.dtype},
                              {"bag_size", o.bag_size},
                              {"pooling", o.pooling},
+                             {"infer", o.infer},
                              {"seed", o.seed}};
   if (o.json) {
     nlohmann::json out = results[0].ToJson();
+    if (o.infer) out["samples_per_s"] = results[0].rps * o.batch;
     out["workload"] = workload;
     out["tier_hit_rates"] = hit_rates;
     for (size_t i = 1; i < results.size(); ++i) {
@@ -296,6 +347,9 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
   std::printf("Workload: %s\n", workload.dump().c_str());
   for (const BenchResult& r : results)
     r.Print(/*with_histogram=*/r.name == "strata");
+  if (o.infer) {
+    std::printf("\nInfer samples/s: %.1f\n", results[0].rps * o.batch);
+  }
   std::printf("\nServer tier hit rates during the run:\n");
   for (const auto& [tier, rate] : hit_rates) {
     std::printf("  %-10s %.2f%%\n", tier.c_str(), 100 * rate);

@@ -5,6 +5,7 @@
 // status distribution and the server's per-tier hit rates. Same-run
 // baselines: --compare-redis (MGET of the same keys from a plain Redis) and
 // --compare-echo (a bare gRPC echo with the same request and reply sizes).
+// --infer drives Infer instead (bench_infer.h).
 //
 // Thread safety: RunRemoteBench owns everything it creates.
 #pragma once
@@ -36,6 +37,7 @@ struct RemoteBenchOptions {
   std::string pooling = "none";   // none (one row per key), sum or mean
   std::string compare_redis;      // host:port of a redis-server, or empty
   bool compare_echo = false;
+  bool infer = false;  // Infer calls (dense network) instead of Lookup
   bool json = false;
 };
 

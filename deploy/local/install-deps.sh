@@ -10,7 +10,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   librocksdb-dev libhiredis-dev librdkafka-dev libspdlog-dev libabsl-dev
   nlohmann-json3-dev libcli11-dev catch2 libbenchmark-dev
-  redis-server redis-tools clang-format
+  redis-server redis-tools clang-format libopenblas-dev libonnx-dev
 )
 
 missing=()

@@ -89,14 +89,17 @@ absl::Status Batcher::Submit(std::unique_ptr<LookupJob>& job) {
 
 BatcherStats Batcher::Stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  BatcherStats s = stats_;
+  s.queued = queue_.size();
+  return s;
 }
 
 void Batcher::Run() {
+  InferStage infer;  // this worker's dense sessions
   for (;;) {
     std::vector<std::unique_ptr<LookupJob>> batch = NextBatch();
     if (batch.empty()) return;
-    Execute(batch);
+    Execute(batch, infer);
   }
 }
 
@@ -134,7 +137,8 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
   return batch;
 }
 
-void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
+void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
+                      InferStage& infer) {
   const auto now = Clock::now();
   std::vector<absl::Status> status(batch.size());
   uint64_t expired = 0, total_keys = 0;
@@ -172,7 +176,16 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
                      return x < y;
                    });
 
+  // Infer jobs whose rows are all read wait for the dense stage; the rest
+  // are answered now.
+  std::vector<InferJob*> to_infer;
+  std::vector<bool> inferring(batch.size(), false);
   auto finish = [&](size_t j) {
+    if (InferJob* job = batch[j]->AsInfer(); job != nullptr && status[j].ok()) {
+      to_infer.push_back(job);
+      inferring[j] = true;
+      return;
+    }
     batch[j]->Finish(status[j]);
     batch[j].reset();
   };
@@ -195,8 +208,17 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch) {
     }
   }
   for (size_t j = 0; j < batch.size(); ++j) {
-    if (batch[j] != nullptr) finish(j);  // expired, or no tables
+    if (batch[j] != nullptr && !inferring[j])
+      finish(j);  // expired, or no tables
   }
+  if (!to_infer.empty()) {
+    infer.Run(to_infer);  // finishes them
+    for (size_t j = 0; j < batch.size(); ++j) {
+      if (inferring[j]) batch[j].reset();
+    }
+  }
+  batch_keys_.Observe(static_cast<double>(total_keys));
+  batch_jobs_.Observe(static_cast<double>(batch.size()));
   std::lock_guard lock(mu_);
   ++stats_.batches;
   stats_.jobs += batch.size();

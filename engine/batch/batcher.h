@@ -9,7 +9,8 @@
 // TierChain::LookupParts call over every job that asks it: tier 1 reads
 // straight into each job's rows, and the keys tier 1 misses are deduplicated
 // across the batch, so each is read from the lower tiers once. Then every
-// job is finished.
+// lookup job is finished, and the infer jobs (infer_job.h) go through the
+// worker's InferStage: one dense-network run per model version.
 //
 // Ownership: owns queued jobs and its threads; borrows the fill pool.
 // Thread safety: Submit is safe from any thread. The destructor stops
@@ -25,7 +26,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/batch/infer_stage.h"
 #include "engine/batch/lookup_job.h"
+#include "engine/common/histogram.h"
 #include "engine/common/worker_pool.h"
 #include "engine/store/tier_chain.h"
 
@@ -60,6 +63,7 @@ struct BatcherStats {
   uint64_t keys = 0;
   uint64_t rejected = 0;  // queue full
   uint64_t expired = 0;   // deadline passed while queued
+  uint64_t queued = 0;    // jobs waiting now
 };
 
 class Batcher {
@@ -75,6 +79,9 @@ class Batcher {
   [[nodiscard]] absl::Status Submit(std::unique_ptr<LookupJob>& job);
 
   BatcherStats Stats() const;
+  // Keys, and jobs, of each batch the workers ran.
+  HistogramSnapshot BatchKeys() const { return batch_keys_.Snapshot(); }
+  HistogramSnapshot BatchJobs() const { return batch_jobs_.Snapshot(); }
   // Worker threads running (options.workers, or one per core).
   uint32_t workers() const { return static_cast<uint32_t>(workers_.size()); }
 
@@ -82,7 +89,8 @@ class Batcher {
   void Run();
   // Takes the next batch; empty when stopping and drained.
   std::vector<std::unique_ptr<LookupJob>> NextBatch();
-  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch);
+  void Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
+               InferStage& infer);
 
   // Constant after construction.
   const BatcherOptions options_;
@@ -98,6 +106,8 @@ class Batcher {
   std::deque<Queued> queue_;  // Guarded by mu_.
   bool stopping_ = false;     // Guarded by mu_.
   BatcherStats stats_;        // Guarded by mu_.
+  Histogram batch_keys_{Histogram::ExponentialBounds(1, 4, 10)};
+  Histogram batch_jobs_{Histogram::ExponentialBounds(1, 2, 10)};
 
   std::vector<std::thread> workers_;
 };

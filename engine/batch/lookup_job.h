@@ -24,9 +24,14 @@ struct TableLookup {
   std::vector<size_t> defaulted;   // filled by the batcher, ascending
 };
 
+class InferJob;
+
 class LookupJob {
  public:
   virtual ~LookupJob() = default;
+
+  // Non-null when the job's rows feed a dense network (infer_job.h).
+  virtual InferJob* AsInfer() { return nullptr; }
 
   // Every table of the request; the batcher fills values and defaulted.
   virtual std::vector<TableLookup>& tables() = 0;

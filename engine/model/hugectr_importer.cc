@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/common/mapped_file.h"
 #include "engine/common/status_macros.h"
+#include "engine/model/dense_binding.h"
 
 namespace strata {
 namespace {
@@ -160,8 +162,29 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
     tables.push_back(std::move(t));
   }
 
-  // 2. Write SST files to a scratch folder (removed whatever happens).
   STRATA_ASSIGN_OR_RETURN(uint64_t version, store->NextVersion(model));
+  std::optional<DenseSpec> dense;
+  if (!options.dense_graph.empty()) {
+    std::vector<TableSpec> specs;
+    for (const TableInput& t : tables) {
+      TableSpec spec;
+      spec.name = t.name;
+      spec.dim = t.dim;
+      spec.rows = t.rows;
+      specs.push_back(std::move(spec));
+    }
+    STRATA_ASSIGN_OR_RETURN(
+        DenseSpec spec,
+        BindDenseGraph(options.dense_graph, specs, options.dense_inputs));
+    spec.graph_id =
+        absl::StrCat(ModelStore::VersionId(model, version), "/dense");
+    dense = std::move(spec);
+  } else if (!options.dense_inputs.empty()) {
+    return absl::InvalidArgumentError(
+        "dense input bindings need a dense graph");
+  }
+
+  // 2. Write SST files to a scratch folder (removed whatever happens).
   const std::string scratch =
       absl::StrCat(store->data_dir(), "/import-tmp/", model, "@", version);
   std::error_code ec;
@@ -197,6 +220,11 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
       created.push_back(cf_name);
       manifest.tables.push_back(
           TableSpec{t.name, t.dim, t.rows, options.default_value, cf_name});
+    }
+    if (dense.has_value()) {
+      STRATA_RETURN_IF_ERROR(
+          store->rocksdb()->PutBlob(dense->graph_id, options.dense_graph));
+      manifest.dense = dense;
     }
     // 4. The manifest makes the version visible, all at once.
     return store->PutManifest(manifest);

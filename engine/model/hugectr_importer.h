@@ -5,7 +5,8 @@
 //   emb_vector  float32 little-endian rows, (rows, dim), in key order.
 // Every table is validated (sizes, dim, duplicate keys) and written to SST
 // files before anything becomes visible; the files are then ingested and the
-// manifest is written last. A failed import leaves no trace.
+// manifest is written last. A failed import leaves no trace. An optional
+// ONNX dense network is loaded and bound first, and stored with the version.
 //
 // Not thread-safe with respect to other writers of the same model name.
 #pragma once
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/model/model_manifest.h"
@@ -28,6 +30,12 @@ struct ImportOptions {
   // Update offsets the snapshot was built at ("<topic>/<partition>" -> next
   // offset not included); older deltas are skipped when it serves.
   std::map<std::string, int64_t> update_offsets;
+  // The dense network Infer runs (a serialized ONNX graph; empty: none), and
+  // its input bindings ("NAME=dense", "NAME=table:T", "NAME=tables:T1,..."),
+  // see dense_binding.h. A graph that does not load or bind refuses the
+  // import before anything is written.
+  std::string dense_graph;
+  std::vector<std::string> dense_inputs;
 };
 
 // Parses "topic/partition=offset,..." into ImportOptions::update_offsets.

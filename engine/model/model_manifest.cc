@@ -1,9 +1,69 @@
 #include "engine/model/model_manifest.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {
+namespace {
+
+const char* KindName(DenseBinding::Kind kind) {
+  switch (kind) {
+    case DenseBinding::Kind::kDense:
+      return "dense";
+    case DenseBinding::Kind::kTable:
+      return "table";
+    case DenseBinding::Kind::kTables:
+      return "tables";
+  }
+  return "?";
+}
+
+nlohmann::json DenseToJson(const DenseSpec& d) {
+  nlohmann::json bindings = nlohmann::json::array();
+  for (const DenseBinding& b : d.bindings) {
+    bindings.push_back(
+        {{"input", b.input}, {"kind", KindName(b.kind)}, {"tables", b.tables}});
+  }
+  return {{"graph_id", d.graph_id},
+          {"graph_bytes", d.graph_bytes},
+          {"dense_features", d.dense_features},
+          {"bindings", bindings},
+          {"outputs", d.outputs}};
+}
+
+DenseSpec DenseFromJson(const nlohmann::json& j) {  // throws json::exception
+  DenseSpec d;
+  d.graph_id = j.at("graph_id").get<std::string>();
+  d.graph_bytes = j.at("graph_bytes").get<uint64_t>();
+  d.dense_features = j.at("dense_features").get<uint32_t>();
+  for (const auto& b : j.at("bindings")) {
+    DenseBinding binding;
+    binding.input = b.at("input").get<std::string>();
+    const std::string kind = b.at("kind").get<std::string>();
+    if (kind == "dense") {
+      binding.kind = DenseBinding::Kind::kDense;
+    } else if (kind == "table") {
+      binding.kind = DenseBinding::Kind::kTable;
+    } else if (kind == "tables") {
+      binding.kind = DenseBinding::Kind::kTables;
+    } else {
+      throw nlohmann::json::other_error::create(
+          501, "unknown dense binding kind " + kind, &b);
+    }
+    binding.tables = b.at("tables").get<std::vector<std::string>>();
+    d.bindings.push_back(std::move(binding));
+  }
+  d.outputs = j.at("outputs").get<std::vector<std::string>>();
+  return d;
+}
+
+}  // namespace
+
+std::string DenseBinding::ToString() const {
+  if (kind == Kind::kDense) return "dense";
+  return absl::StrCat(KindName(kind), ":", absl::StrJoin(tables, ","));
+}
 
 const TableSpec* ModelManifest::FindTable(const std::string& table) const {
   for (const TableSpec& t : tables) {
@@ -26,6 +86,7 @@ std::string ModelManifest::ToJson() const {
                            {"default_value", t.default_value},
                            {"column_family", t.column_family}});
   }
+  if (dense.has_value()) j["dense"] = DenseToJson(*dense);
   return j.dump();
 }
 
@@ -53,6 +114,7 @@ absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
       s.column_family = t.at("column_family").get<std::string>();
       m.tables.push_back(std::move(s));
     }
+    if (j.contains("dense")) m.dense = DenseFromJson(j.at("dense"));
     return m;
   } catch (const nlohmann::json::exception& e) {
     return absl::DataLossError(absl::StrCat("bad model manifest: ", e.what()));

@@ -22,6 +22,10 @@ absl::Status RegistryOptions::Validate() const {
   if (redis != nullptr && redis_partitions == 0) {
     return absl::InvalidArgumentError("redis_partitions must be positive");
   }
+  if (dense.max_batch < 1 || dense.max_batch > (1 << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_infer_batch must be 1 to 1048576, got ", dense.max_batch));
+  }
   return absl::OkStatus();
 }
 
@@ -106,7 +110,29 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
         spec,
         std::make_unique<TierChain>(std::move(tiers), spec.default_value)};
   }
+  if (manifest.dense.has_value()) {
+    STRATA_ASSIGN_OR_RETURN(model->dense_, LoadDense(manifest));
+  }
   return model;
+}
+
+absl::StatusOr<std::unique_ptr<DenseModel>> ModelRegistry::LoadDense(
+    const ModelManifest& manifest) const {
+  const DenseSpec& spec = *manifest.dense;
+  auto refuse = [&](const absl::Status& s) {
+    return absl::Status(
+        s.code(), absl::StrCat("model ", manifest.name, "@", manifest.version,
+                               " dense graph: ", s.message()));
+  };
+  absl::StatusOr<std::string> graph = store_->rocksdb()->GetBlob(spec.graph_id);
+  if (!graph.ok()) return refuse(graph.status());
+  absl::StatusOr<std::unique_ptr<DenseNetwork>> network =
+      DenseNetwork::Load(*graph, options_.dense);
+  if (!network.ok()) return refuse(network.status());
+  absl::StatusOr<std::unique_ptr<DenseModel>> dense = DenseModel::Make(
+      *std::move(network), spec, manifest.tables, options_.dense.max_batch);
+  if (!dense.ok()) return refuse(dense.status());
+  return dense;
 }
 
 std::shared_ptr<const Model> ModelRegistry::Find(const std::string& name,

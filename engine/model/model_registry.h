@@ -1,7 +1,8 @@
 // ModelRegistry: the models a server serves, each with one TierChain per
 // table: host hash map (when sized) -> Redis Cluster (when configured) ->
-// RocksDB. Opening it loads the newest stored version of every model in the
-// ModelStore (a restart reopens what is on disk; nothing is re-imported).
+// RocksDB, and its dense network when it has one. Opening it loads the newest
+// stored version of every model in the ModelStore (a restart reopens what is on
+// disk; nothing is re-imported).
 //
 // Ownership: the registry borrows the store, which must outlive it. Models
 // are handed out as shared_ptr<const Model>: a caller may keep using one
@@ -19,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/model/dense_model.h"
 #include "engine/model/model_manifest.h"
 #include "engine/model/model_store.h"
 #include "engine/store/hash_map/hash_map_tier.h"
@@ -49,6 +51,9 @@ struct RegistryOptions {
   uint64_t redis_capacity_bytes = 4ull << 30;
   // Redis hashes each table is spread over.
   uint32_t redis_partitions = 8;
+  // How models' dense networks run: backend, and the most samples one run
+  // takes (Infer coalesces requests up to it; a larger request is refused).
+  DenseNetworkOptions dense;
 
   [[nodiscard]] absl::Status Validate() const;
 };
@@ -69,11 +74,14 @@ class Model {
   // nullptr when the model has no such table.
   const Table* FindTable(const std::string& name) const;
   const std::map<std::string, Table>& tables() const { return tables_; }
+  // The dense network Infer runs; nullptr for a lookup-only model.
+  const DenseModel* dense() const { return dense_.get(); }
 
  private:
   friend class ModelRegistry;
   ModelManifest manifest_;
   std::map<std::string, Table> tables_;
+  std::unique_ptr<DenseModel> dense_;
 };
 
 class ModelRegistry {
@@ -93,6 +101,8 @@ class ModelRegistry {
       : store_(store), options_(options) {}
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> Load(
       const ModelManifest& manifest, uint64_t total_bytes) const;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<DenseModel>> LoadDense(
+      const ModelManifest& manifest) const;
 
   // Constant after construction.
   ModelStore* const store_;

@@ -20,8 +20,8 @@ dir=$1
 build=${BUILD:-./build}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 limit=$((64 * 1024 * 1024))
-binaries=(tests/gpu/strata_gpu_tests tests/gpu/strata_gpu_cache_bench
-          server/strata-server client/strata)
+binaries=(tests/gpu/strata_gpu_tests tests/gpu/strata_gpu_dense_tests
+          tests/gpu/strata_gpu_cache_bench server/strata-server client/strata)
 # Sonames that come from the device machine itself.
 base_re='^(linux-vdso|linux-gate|ld-linux.*|libc|libm|libpthread|libdl|librt|libcuda|libnvidia-.*)\.so'
 

@@ -5,13 +5,14 @@
 #   nvidia-smi.txt        the device
 #   libraries.txt         ldd of every binary (a missing library fails)
 #   gpu_tests.xml / .log  strata_gpu_tests (JUnit) and its console output
+#   gpu_dense_tests.xml / .log  the same for strata_gpu_dense_tests
 #   gpu_cache_bench.json  strata_gpu_cache_bench --json (and .log: stderr)
 #   binaries.log          strata-server --help and strata --help (they load)
 #   lookup_e2e_*.json     Lookup end to end through strata-server with the
 #                         cuda GPU cache: 256 and 4096 samples x 26 tables
 #                         (strata bench --target: p50/p99, requests/s)
 #   summary.txt           one "step rc=N" line per step
-# Every step runs under a timeout (7 minutes 30 s in all at the very most;
+# Every step runs under a timeout (8 minutes 30 s in all at the very most;
 # about three in practice); a failing step does not stop the others; the
 # exit status is non-zero when any step failed.
 #
@@ -48,7 +49,8 @@ step() {
 # shellcheck disable=SC2317  # run through bash -c below
 check_libraries() {
   local rc=0 b
-  for b in strata_gpu_tests strata_gpu_cache_bench strata-server strata; do
+  for b in strata_gpu_tests strata_gpu_dense_tests strata_gpu_cache_bench \
+           strata-server strata; do
     echo "== $b"
     ldd "./$b" || rc=1
     if ldd "./$b" | grep -q "not found"; then rc=1; fi
@@ -88,6 +90,8 @@ step libraries 20 libraries.txt libraries.txt \
   bash -c "$(declare -f check_libraries); check_libraries"
 step gpu_tests 150 gpu_tests.log gpu_tests.log \
   ./strata_gpu_tests -r junit -o "$out/gpu_tests.xml"
+step gpu_dense_tests 60 gpu_dense_tests.log gpu_dense_tests.log \
+  ./strata_gpu_dense_tests -r junit -o "$out/gpu_dense_tests.xml"
 step gpu_cache_bench 100 gpu_cache_bench.json gpu_cache_bench.log \
   ./strata_gpu_cache_bench --json
 step binaries 15 binaries.log binaries.log \

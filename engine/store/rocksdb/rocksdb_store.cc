@@ -21,6 +21,7 @@ namespace strata {
 namespace {
 
 constexpr char kManifestPrefix[] = "manifest/";
+constexpr char kBlobPrefix[] = "blob/";
 constexpr char kFormatKey[] = "strata/format_version";
 
 std::unique_ptr<rocksdb::Options> MakeOptions(const RocksDbStoreOptions& o) {
@@ -335,6 +336,27 @@ absl::StatusOr<std::vector<std::string>> RocksDbStore::ListManifests() const {
   }
   STRATA_RETURN_IF_ERROR(FromRocksDb(it->status(), "listing manifests"));
   return out;
+}
+
+absl::Status RocksDbStore::PutBlob(absl::string_view id,
+                                   absl::string_view bytes) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, absl::StrCat(kBlobPrefix, id),
+                              rocksdb::Slice(bytes.data(), bytes.size())),
+                     "writing a blob");
+}
+
+absl::StatusOr<std::string> RocksDbStore::GetBlob(absl::string_view id) const {
+  std::string bytes;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), absl::StrCat(kBlobPrefix, id), &bytes);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("no blob \"", id, "\" in ", data_dir()));
+  }
+  STRATA_RETURN_IF_ERROR(FromRocksDb(s, "reading a blob"));
+  return bytes;
 }
 
 }  // namespace strata

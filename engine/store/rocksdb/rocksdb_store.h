@@ -4,6 +4,7 @@
 //     "<model>@<version>/<table>"): key_codec.h keys, values of dim
 //     little-endian float32;
 //   - in the default column family, "manifest/<id>" documents (opaque here),
+//     "blob/<id>" opaque byte strings (a model's dense graph, for one),
 //     "offset/<scope>/<topic>/<partition>" consumer positions (the next offset
 //     to read, in decimal), and "strata/format_version".
 // Nothing else in the engine writes RocksDB: rows and positions go through
@@ -141,6 +142,12 @@ class RocksDbStore {
   [[nodiscard]] absl::Status PutManifest(absl::string_view id,
                                          const std::string& document);
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListManifests() const;
+
+  // Blobs: opaque byte strings by id, durably written before the manifest
+  // that names them. NOT_FOUND when `id` was never written.
+  [[nodiscard]] absl::Status PutBlob(absl::string_view id,
+                                     absl::string_view bytes);
+  [[nodiscard]] absl::StatusOr<std::string> GetBlob(absl::string_view id) const;
 
   // Raw access for benchmark baselines only; the include check keeps RocksDB
   // headers inside engine/store/rocksdb/ and the tests.

@@ -1,0 +1,111 @@
+// Every load error of DenseNetwork::Load: INVALID_ARGUMENT naming what is
+// wrong, and FAILED_PRECONDITION for the CUDA backend (not built in yet).
+#include <catch2/catch.hpp>
+
+#include "tests/unit/onnx_builder.h"
+
+namespace strata::testing {
+namespace {
+
+void RequireError(const std::string& model, absl::StatusCode code,
+                  const std::vector<std::string>& mentions) {
+  auto net = DenseNetwork::Load(model);
+  REQUIRE_FALSE(net.ok());
+  INFO(net.status().ToString());
+  CHECK(net.status().code() == code);
+  for (const std::string& m : mentions) {
+    CHECK(std::string(net.status().message()).find(m) != std::string::npos);
+  }
+}
+
+TEST_CASE("Load refuses an unsupported operator, naming the node",
+          "[dense][errors]") {
+  OnnxBuilder b;
+  b.Input("x", {4});
+  b.Node("Relu", {"x"}, {"r"});
+  b.Node("LpNormalization", {"r"}, {"y"}).set_name("my_norm");
+  b.Output("y");
+  RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+               {"my_norm", "LpNormalization", "unsupported operator"});
+}
+
+TEST_CASE("Load refuses bad or missing attributes, naming the node",
+          "[dense][errors]") {
+  SECTION("unknown attribute") {
+    OnnxBuilder b;
+    b.Input("x", {4});
+    AttrInt(b.Node("Relu", {"x"}, {"y"}), "bogus", 1);
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Relu_0", "bogus"});
+  }
+  SECTION("attribute of the wrong type") {
+    OnnxBuilder b;
+    b.Input("x", {4}).Initializer("W", {4, 4}, std::vector<float>(16, 1.0f));
+    AttrInts(b.Node("Gemm", {"x", "W"}, {"y"}), "transB", {1});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Gemm_0", "transB"});
+  }
+  SECTION("missing Concat axis") {
+    OnnxBuilder b;
+    b.Input("x", {4});
+    b.Node("Concat", {"x", "x"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Concat_0", "axis"});
+  }
+  SECTION("Transpose perm that is not a permutation") {
+    OnnxBuilder b;
+    b.Input("x", {4});
+    AttrInts(b.Node("Transpose", {"x"}, {"y"}), "perm", {0, 0});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Transpose_0", "perm"});
+  }
+}
+
+TEST_CASE("Load refuses non-float inputs, dynamic axes and bad bytes",
+          "[dense][errors]") {
+  SECTION("int64 graph input") {
+    OnnxBuilder b;
+    b.Input("ids", {4}, onnx::TensorProto::INT64);
+    b.Node("Identity", {"ids"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"'ids'", "float32"});
+  }
+  SECTION("dynamic non-batch axis") {
+    OnnxBuilder b;
+    b.Input("x", {-1, 4});
+    b.Node("Relu", {"x"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"'x'", "axis 1", "dynamic"});
+  }
+  SECTION("unparsable bytes") {
+    RequireError("\xff\xff\xff not a model", absl::StatusCode::kInvalidArgument,
+                 {"cannot parse"});
+  }
+  SECTION("shapes that do not fit, naming the node") {
+    OnnxBuilder b;
+    b.Input("x", {4}).Initializer("W", {3, 2}, std::vector<float>(6, 1.0f));
+    b.Node("MatMul", {"x", "W"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"MatMul_0", "inner dims"});
+  }
+  SECTION("the CUDA backend is not built in yet") {
+    OnnxBuilder b;
+    b.Input("x", {4});
+    b.Node("Relu", {"x"}, {"y"});
+    b.Output("y");
+    DenseNetworkOptions options;
+    options.backend = DenseBackendKind::kCuda;
+    auto net = DenseNetwork::Load(b.Serialize(), options);
+    CHECK(net.status().code() == absl::StatusCode::kFailedPrecondition);
+  }
+}
+
+}  // namespace
+}  // namespace strata::testing
