@@ -23,6 +23,10 @@
 #include "server/infer_handler.h"
 #include "server/lookup_handler.h"
 #include "server/message_pool.h"
+#include "server/metrics/call_metrics.h"
+#include "server/metrics/engine_metrics.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/metrics/metrics_server.h"
 #include "server/server_options.h"
 
 namespace strata {
@@ -99,9 +103,31 @@ int Serve(const ServerOptions& options) {
   AdminService admin(registry, &handler, (*engine)->updates());
   DiagnosticsService diagnostics(options.max_message_bytes);
 
+  MetricsRegistry metrics;
+  AddEngineMetrics(&metrics, engine->get(), &handler, &infer_handler);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(options.metrics_listen, &metrics);
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      return 1;
+    }
+    metrics_server = *std::move(started);
+    spdlog::info(
+        "metrics on http://{}:{}/metrics",
+        options.metrics_listen.substr(0, options.metrics_listen.rfind(':')),
+        metrics_server->port());
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<CallMetricsFactory>(&metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
@@ -118,6 +144,11 @@ int Serve(const ServerOptions& options) {
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
+  if (metrics_server != nullptr && !options.metrics_port_file.empty() &&
+      !WritePortFile(options.metrics_port_file, metrics_server->port())) {
+    spdlog::error("cannot write port file {}", options.metrics_port_file);
+    return 1;
+  }
   if (!options.port_file.empty() && !WritePortFile(options.port_file, port)) {
     spdlog::error("cannot write port file {}", options.port_file);
     return 1;
@@ -132,6 +163,7 @@ int Serve(const ServerOptions& options) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));
   spdlog::debug("grpc shutdown done");
+  metrics_server.reset();    // scrapes read the batcher, stopped next
   (*engine)->StopLookups();  // finishes every queued call
   spdlog::debug("workers stopped");
   server->Wait();

@@ -30,6 +30,11 @@ namespace strata {
     "Folder holding the RocksDB copy of every model")                         \
   X(port_file, port_file,                                                     \
     "If set, the bound port is written here once the server is ready")        \
+  X(metrics_listen, metrics_listen,                                           \
+    "Prometheus metrics over HTTP at /metrics (host:port; port 0 picks a "    \
+    "free one; empty = off)")                                                 \
+  X(metrics_port_file, metrics_port_file,                                     \
+    "If set, the bound metrics port is written here once serving")            \
   X(worker_threads, engine.batcher.workers,                                   \
     "Lookup worker threads (0 = one per core)")                               \
   X(max_queued_requests, engine.batcher.max_queued_jobs,                      \
@@ -110,6 +115,8 @@ struct ServerOptions {
   EngineOptions engine;
   std::string listen = "0.0.0.0:8500";
   std::string port_file = "";
+  std::string metrics_listen = "0.0.0.0:8501";
+  std::string metrics_port_file = "";
   uint32_t max_keys_per_request = 1 << 20;
   uint32_t max_message_bytes = 256u << 20;
   uint32_t shutdown_grace_ms = 10000;

@@ -11,6 +11,7 @@ PACKAGES=(
   librocksdb-dev libhiredis-dev librdkafka-dev libspdlog-dev libabsl-dev
   nlohmann-json3-dev libcli11-dev catch2 libbenchmark-dev
   redis-server redis-tools clang-format libopenblas-dev libonnx-dev
+  libcpp-httplib-dev prometheus
 )
 
 missing=()

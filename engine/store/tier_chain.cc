@@ -52,7 +52,22 @@ struct BackgroundRead {
 
 TierChain::TierChain(std::vector<std::unique_ptr<Tier>> tiers,
                      float default_value)
-    : tiers_(std::move(tiers)), default_value_(default_value) {}
+    : tiers_(std::move(tiers)), default_value_(default_value) {
+  for (size_t t = 0; t < tiers_.size(); ++t) {
+    latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
+  }
+}
+
+absl::Status TierChain::TimedLookup(size_t t, absl::Span<const int64_t> keys,
+                                    absl::Span<float> values,
+                                    std::vector<size_t>* missing) const {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s = tiers_[t]->Lookup(keys, values, missing);
+  latency_[t]->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  return s;
+}
 
 absl::Status TierChain::ReadBelow(size_t first, absl::Span<const int64_t> keys,
                                   absl::Span<float> values,
@@ -70,7 +85,7 @@ absl::Status TierChain::ReadBelow(size_t first, absl::Span<const int64_t> keys,
     sub_values.resize(pending.size() * d);
     sub_missing.clear();
     STRATA_RETURN_IF_ERROR(
-        tiers_[t]->Lookup(sub_keys, absl::MakeSpan(sub_values), &sub_missing));
+        TimedLookup(t, sub_keys, absl::MakeSpan(sub_values), &sub_missing));
     std::vector<size_t> still_pending;
     still_pending.reserve(sub_missing.size());
     size_t m = 0;
@@ -141,7 +156,7 @@ absl::Status TierChain::ReadTopMerged(absl::Span<ChainPart> parts,
   std::vector<float> rows(unique.size() * d);
   std::vector<size_t> missing;
   STRATA_RETURN_IF_ERROR(
-      tiers_[0]->Lookup(unique, absl::MakeSpan(rows), &missing));
+      TimedLookup(0, unique, absl::MakeSpan(rows), &missing));
   std::vector<char> absent(unique.size(), 0);
   for (size_t u : missing) absent[u] = 1;
   size_t k = 0;
@@ -172,7 +187,7 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
     for (uint32_t p = 0; p < parts.size(); ++p) {
       missing.clear();
       STRATA_RETURN_IF_ERROR(
-          tiers_[0]->Lookup(parts[p].keys, parts[p].values, &missing));
+          TimedLookup(0, parts[p].keys, parts[p].values, &missing));
       for (size_t pos : missing) pending.push_back(Pending{p, 0, pos});
     }
   }

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "engine/common/histogram.h"
 #include "engine/store/tier.h"
 
 namespace strata {
@@ -58,6 +59,10 @@ class TierChain {
   uint32_t dim() const { return tiers_.front()->dim(); }
   float default_value() const { return default_value_; }
   const std::vector<std::unique_ptr<Tier>>& tiers() const { return tiers_; }
+  // Seconds each Lookup call of tier t took (one call serves a batch).
+  HistogramSnapshot TierLatency(size_t t) const {
+    return latency_[t]->Snapshot();
+  }
 
   // Fills every row of `values`. Appends the positions of rows that are the
   // default row (no tier holds the key, or not within the miss budget) to
@@ -78,6 +83,11 @@ class TierChain {
       const ChainLookupOptions& options = {}) const;
 
  private:
+  // tiers_[t]->Lookup, timed into latency_[t].
+  [[nodiscard]] absl::Status TimedLookup(size_t t,
+                                         absl::Span<const int64_t> keys,
+                                         absl::Span<float> values,
+                                         std::vector<size_t>* missing) const;
   // A key tier 1 did not answer: part, position in it, and (once the misses
   // are deduplicated) its index among the keys read from below.
   struct Pending {
@@ -106,6 +116,7 @@ class TierChain {
   // Constant after construction.
   std::vector<std::unique_ptr<Tier>> tiers_;
   float default_value_;
+  std::vector<std::unique_ptr<Histogram>> latency_;  // one per tier
 };
 
 }  // namespace strata

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -69,8 +70,15 @@ ServerProcess::ServerProcess(const std::string& binary,
   const std::string port_file = scratch_dir + "/port";
   unlink(port_file.c_str());
   log_path_ = scratch_dir + "/server.log";
+  const std::string metrics_port_file = scratch_dir + "/metrics_port";
+  unlink(metrics_port_file.c_str());
   std::vector<std::string> argv = {binary, "--listen", "127.0.0.1:0",
                                    "--port-file", port_file};
+  // Metrics on a port of its own choosing too, unless the test sets them.
+  if (std::find(args.begin(), args.end(), "--metrics-listen") == args.end()) {
+    argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0",
+                             "--metrics-port-file", metrics_port_file});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = Spawn(argv, log_path_ + ".out", log_path_);
   // Wait (bounded) for the port file, or for the child to give up.
@@ -85,6 +93,9 @@ ServerProcess::ServerProcess(const std::string& binary,
     port_ = 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  // The metrics port file is written just before the gRPC one.
+  std::ifstream metrics(metrics_port_file);
+  if (!(metrics >> metrics_port_)) metrics_port_ = 0;
 }
 
 ServerProcess::~ServerProcess() {
@@ -112,5 +123,25 @@ int ServerProcess::WaitExit() {
 }
 
 std::string ServerProcess::log() const { return Slurp(log_path_); }
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const std::string& log_path)
+    : log_path_(log_path) {
+  pid_ = Spawn(argv, log_path, log_path);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {  // 5 s to stop, then SIGKILL
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+}
+
+std::string BackgroundProcess::log() const { return Slurp(log_path_); }
 
 }  // namespace strata::testing

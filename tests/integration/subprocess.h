@@ -21,8 +21,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 // A strata-server child listening on 127.0.0.1 on a port it chose itself.
 class ServerProcess {
  public:
-  // Starts `binary --listen 127.0.0.1:0 --port-file ... <args>` and waits
-  // until it has written its port (or exited).
+  // Starts `binary --listen 127.0.0.1:0 --port-file ... <args>` (and
+  // --metrics-listen 127.0.0.1:0 unless `args` set it) and waits until it
+  // has written its port (or exited).
   ServerProcess(const std::string& binary, const std::vector<std::string>& args,
                 const std::string& scratch_dir);
   // SIGKILLs the child if it is still running.
@@ -30,6 +31,8 @@ class ServerProcess {
 
   bool running() const { return pid_ > 0 && exit_code_ < 0; }
   int port() const { return port_; }
+  // The metrics HTTP port (0 when the test turned metrics off).
+  int metrics_port() const { return metrics_port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
   // Sends SIGTERM and waits; returns the exit code.
   int Stop();
@@ -42,7 +45,25 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   int exit_code_ = -1;
+  std::string log_path_;
+};
+
+// Any other server a test needs (Prometheus, ...): started with stdout and
+// stderr in `log_path`, stopped with SIGTERM (then SIGKILL) on destruction.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv,  // argv[0]: a path
+                    const std::string& log_path);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
   std::string log_path_;
 };
 
