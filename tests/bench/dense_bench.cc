@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <latch>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -36,12 +37,15 @@ bool Measure(const strata::DenseNetwork& net, int64_t batch, double seconds,
   std::atomic<int64_t> runs{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> workers;
-  const auto start = std::chrono::steady_clock::now();
+  // The clock starts when every session is prepared and filled.
+  std::latch prepared(threads), go(1);
+  std::chrono::steady_clock::time_point start;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       std::unique_ptr<strata::DenseSession> s = net.NewSession();
       if (!s->Prepare(batch).ok()) {
         failed = true;
+        prepared.count_down();
         return;
       }
       std::mt19937 rng(1234 + t);
@@ -49,6 +53,8 @@ bool Measure(const strata::DenseNetwork& net, int64_t batch, double seconds,
       for (size_t i = 0; i < net.inputs().size(); ++i) {
         for (float& f : s->input(i)) f = dist(rng);
       }
+      prepared.count_down();
+      go.wait();
       const auto end = start + std::chrono::duration<double>(seconds);
       int64_t mine = 0;
       do {
@@ -63,6 +69,9 @@ bool Measure(const strata::DenseNetwork& net, int64_t batch, double seconds,
       runs += mine;
     });
   }
+  prepared.wait();
+  start = std::chrono::steady_clock::now();
+  go.count_down();
   for (std::thread& w : workers) w.join();
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

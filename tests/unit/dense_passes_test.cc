@@ -49,6 +49,40 @@ TEST_CASE("Fusion: Gemm+Add+Relu and Mul+Add+Sigmoid match the unfused graph",
   RequireNear(a->values[0], b->values[0], 1e-6);
 }
 
+// DLRM's interaction shape: T (B, n, d), Z = T x T^T (B, n, n); with
+// `keep`, the Transpose's output is also a graph output, so it stays.
+std::string Interaction(bool keep) {
+  OnnxBuilder b;
+  b.Input("t", {5, 3});
+  AttrInts(b.Node("Transpose", {"t"}, {"tt"}), "perm", {0, 2, 1});
+  b.Node("MatMul", {"t", "tt"}, {"z"});
+  b.Output("z");
+  if (keep) b.Output("tt");
+  return b.Serialize();
+}
+
+TEST_CASE("A Transpose of the last two axes folds into the MatMul after it",
+          "[dense][passes]") {
+  auto folded = DenseNetwork::Load(Interaction(false));
+  REQUIRE(folded.ok());
+  INFO((*folded)->Describe());
+  CHECK((*folded)->Describe().find("Transpose+MatMul: 1") != std::string::npos);
+  auto kept = DenseNetwork::Load(Interaction(true));
+  REQUIRE(kept.ok());
+  CHECK((*kept)->Describe().find("Transpose+MatMul") == std::string::npos);
+  std::vector<float> t = RandomFloats(6 * 15, 40);
+  auto a = RunDense(Interaction(false), 6, {t});
+  auto b = RunDense(Interaction(true), 6, {t});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  RequireNear(a->values[0], b->values[0], 1e-6);
+  // Against a direct computation of sample 4's Z[1][2].
+  const float* s4 = t.data() + 4 * 15;
+  float z = 0;
+  for (int d = 0; d < 3; ++d) z += s4[1 * 3 + d] * s4[2 * 3 + d];
+  CHECK(a->values[0][4 * 25 + 1 * 5 + 2] == Approx(z).margin(1e-6));
+}
+
 TEST_CASE("Constant folding evaluates constant subgraphs at load",
           "[dense][passes]") {
   OnnxBuilder b;

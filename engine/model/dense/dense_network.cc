@@ -60,6 +60,8 @@ absl::StatusOr<std::unique_ptr<DenseNetwork>> DenseNetwork::Load(
   if (!g.ok()) return g.status();
   absl::Status s = FoldConstants(&*g);
   if (!s.ok()) return s;
+  s = FoldTransposes(&*g);
+  if (!s.ok()) return s;
   s = FuseElementwise(&*g);
   if (!s.ok()) return s;
   // Every output must be a float32 tensor with the batch on axis 0.

@@ -84,6 +84,39 @@ absl::Status FoldConstants(Graph* g) {
   return absl::OkStatus();
 }
 
+absl::Status FoldTransposes(Graph* g) {
+  std::vector<TensorMeta> a;
+  absl::Status s = InferGraph(*g, kProbeA, &a, nullptr);
+  if (!s.ok()) return s;
+  const size_t nv = g->value_names.size();
+  std::vector<int> uses(nv, 0), producer(nv, -1);
+  for (int v : g->outputs) uses[v] += 2;  // never folded away
+  for (size_t k = 0; k < g->nodes.size(); ++k) {
+    for (int v : g->nodes[k].inputs) {
+      if (v >= 0) ++uses[v];
+    }
+    for (int v : g->nodes[k].outputs) producer[v] = static_cast<int>(k);
+  }
+  bool changed = false;
+  for (GraphNode& c : g->nodes) {
+    const LinearKernel* linear = c.kernel->AsLinear();
+    if (linear == nullptr || c.inputs.size() < 2) continue;
+    const int x = c.inputs[1];
+    if (x < 0 || uses[x] != 1 || producer[x] < 0) continue;
+    const GraphNode& t = g->nodes[producer[x]];
+    const int from = t.inputs.empty() ? -1 : t.inputs[0];
+    if (from < 0 || !t.kernel->SwapsLastTwoAxes(a[from].shape.size())) continue;
+    std::unique_ptr<LinearKernel> folded = linear->WithTransposedB();
+    if (folded == nullptr) continue;
+    c.inputs[1] = from;
+    c.kernel = std::move(folded);
+    ++g->fused_nodes;
+    changed = true;
+  }
+  if (changed) RemoveDead(g);  // the Transposes nothing reads now
+  return InferGraph(*g, kProbeA, &a, nullptr);
+}
+
 absl::Status FuseElementwise(Graph* g) {
   std::vector<TensorMeta> a, b;
   std::vector<bool> step_a, step_b;

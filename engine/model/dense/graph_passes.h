@@ -6,6 +6,11 @@
 // drops nodes nothing uses. Whether a shape depends on the batch is found
 // by planning the graph at two batch sizes (2 and 3).
 //
+// FoldTransposes lets a MatMul read its B operand transposed when B comes
+// from a Transpose that swaps the last two axes (DLRM's interaction,
+// bmm(T, T^T)): the copy disappears, the product reads the Transpose's
+// input with trans_b.
+//
 // FuseElementwise merges adjacent nodes into one kernel: chains of
 // element-wise nodes into one program (one pass over the data), Gemm ->
 // Add(bias) into Gemm's C, and a matrix product followed by element-wise
@@ -21,6 +26,7 @@
 namespace strata {
 
 [[nodiscard]] absl::Status FoldConstants(Graph* g);
+[[nodiscard]] absl::Status FoldTransposes(Graph* g);
 [[nodiscard]] absl::Status FuseElementwise(Graph* g);
 
 }  // namespace strata

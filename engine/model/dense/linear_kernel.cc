@@ -52,6 +52,16 @@ std::unique_ptr<LinearKernel> LinearKernel::WithBias(
   return k;
 }
 
+std::unique_ptr<LinearKernel> LinearKernel::WithTransposedB() const {
+  if (mode_ != Mode::kMatMul || trans_b_ || has_bias_ || !epilogue_.empty()) {
+    return nullptr;
+  }
+  auto k = std::make_unique<LinearKernel>(*this);
+  k->trans_b_ = true;
+  k->names_.insert(k->names_.begin(), "Transpose");
+  return k;
+}
+
 std::unique_ptr<LinearKernel> LinearKernel::WithEpilogue(
     const ElementwiseKernel& next, int x_pos) const {
   auto k = std::make_unique<LinearKernel>(*this);
@@ -101,6 +111,12 @@ absl::Status LinearKernel::Infer(absl::Span<const TensorMeta* const> in,
     }
     std::vector<int64_t> a2 = a, b2 = b;
     if (a2.size() == 1) a2.insert(a2.begin(), 1);
+    if (trans_b_) {
+      if (b2.size() < 2) {
+        return absl::InvalidArgumentError("MatMul: transposed B needs rank 2");
+      }
+      std::swap(b2[b2.size() - 1], b2[b2.size() - 2]);
+    }
     if (b2.size() == 1) b2.push_back(1);
     const int64_t k = a2.back(), kb = b2[b2.size() - 2];
     if (k != kb) {
@@ -180,9 +196,11 @@ absl::Status LinearKernel::RunMatMul(TensorBackend& backend,
   if (b.size() == 1) b.push_back(1);
   g.m = a[a.size() - 2];
   g.k = a.back();
-  g.n = b.back();
+  // B is (..., k, n), or (..., n, k) read transposed.
+  g.n = trans_b_ ? b[b.size() - 2] : b.back();
+  g.trans_b = trans_b_;
   g.lda = g.k;
-  g.ldb = g.n;
+  g.ldb = trans_b_ ? g.k : g.n;
   g.ldc = g.n;
   const auto* pa = static_cast<const float*>(in[0].data);
   const auto* pb = static_cast<const float*>(in[1].data);

@@ -31,6 +31,9 @@ class LinearKernel final : public OpKernel {
     return mode_ == Mode::kGemm && !has_bias_ && epilogue_.empty();
   }
   std::unique_ptr<LinearKernel> WithBias(std::string add_name) const;
+  // MatMul reading B transposed: B's input is then the Transpose's input
+  // (..., n, k). Null when not a plain MatMul.
+  std::unique_ptr<LinearKernel> WithTransposedB() const;
   // This product followed by `next` (its input x_pos is the product); null
   // when not expressible.
   std::unique_ptr<LinearKernel> WithEpilogue(const ElementwiseKernel& next,

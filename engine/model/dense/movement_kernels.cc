@@ -25,6 +25,16 @@ class TransposeKernel final : public OpKernel {
       : perm_(std::move(perm)) {}
   std::string Kind() const override { return "Transpose"; }
 
+  bool SwapsLastTwoAxes(size_t rank) const override {
+    absl::StatusOr<std::vector<int>> perm = Perm(rank);
+    if (!perm.ok() || rank < 2) return false;
+    for (size_t i = 0; i + 2 < rank; ++i) {
+      if ((*perm)[i] != static_cast<int>(i)) return false;
+    }
+    return (*perm)[rank - 2] == static_cast<int>(rank - 1) &&
+           (*perm)[rank - 1] == static_cast<int>(rank - 2);
+  }
+
   absl::Status Infer(absl::Span<const TensorMeta* const> in,
                      std::vector<TensorMeta>& out) const override {
     const std::vector<int64_t>& x = in[0]->shape;

@@ -70,6 +70,11 @@ class OpKernel {
   // A short name for Describe (e.g. "Gemm+Relu").
   virtual std::string Kind() const = 0;
 
+  // True when this is a Transpose that swaps the last two axes of a rank
+  // `rank` input and keeps the others (a matrix product can read its input
+  // transposed instead).
+  virtual bool SwapsLastTwoAxes(size_t rank) const { return false; }
+
   virtual const ElementwiseKernel* AsElementwise() const { return nullptr; }
   virtual const LinearKernel* AsLinear() const { return nullptr; }
 };
