@@ -33,3 +33,12 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTRATA_SANITIZE=thread
 cmake --build build-tsan -j "$JOBS" --target strata_engine_tests
 (cd build-tsan && ctest -L tsan --output-on-failure --timeout 900)
+
+echo "=== Fuzz targets (libFuzzer, 30 s each)"
+# tests/fuzz: the update codecs, Lookup validation, the HugeCTR importer's
+# size checks and the ONNX loader, under ASan + UBSan, over the seed corpus.
+# Only the libraries the targets link are built (no server, no CLI, no CUDA).
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON
+cmake --build build-fuzz -j "$JOBS"
+bash tests/fuzz/run_fuzz.sh build-fuzz 30

@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev catch2 libbenchmark-dev
   redis-server redis-tools clang-format libopenblas-dev libonnx-dev
   libcpp-httplib-dev prometheus
+  python3-grpcio python3-grpc-tools python3-numpy clang libclang-rt-14-dev
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -84,9 +85,14 @@ __attribute__((target("avx,f16c"))) inline void HalvesToFloatsF16c(
   for (; i < n; ++i) out[i] = HalfToFloat(in[i]);
 }
 
+// F16C is CPUID.1:ECX bit 29, read directly: clang before 16 refuses
+// __builtin_cpu_supports("f16c").
 inline bool HasF16c() {
-  static const bool has =
-      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __builtin_cpu_supports("avx") &&
+           __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+  }();
   return has;
 }
 #endif

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -69,32 +70,12 @@ absl::StatusOr<TableInput> OpenTable(const std::string& from,
   t.name = name;
   STRATA_ASSIGN_OR_RETURN(t.keys, MappedFile::Open(dir + "/key"));
   STRATA_ASSIGN_OR_RETURN(t.emb_vector, MappedFile::Open(dir + "/emb_vector"));
-  const size_t key_bytes = t.keys->size();
-  const size_t emb_bytes = t.emb_vector->size();
-  if (key_bytes % sizeof(int64_t) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table ", name, ": key file is ", key_bytes,
-                     " bytes, not a multiple of 8 (int64 keys)"));
-  }
-  t.rows = key_bytes / sizeof(int64_t);
-  if (t.rows == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table ", name, ": key file is empty"));
-  }
-  if (emb_bytes % (t.rows * sizeof(float)) != 0 || emb_bytes == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table ", name, ": emb_vector is ", emb_bytes,
-                     " bytes, which is not ", t.rows,
-                     " keys x 4 x dim for any whole dim (key and emb_vector "
-                     "sizes disagree)"));
-  }
-  t.dim = static_cast<uint32_t>(emb_bytes / (t.rows * sizeof(float)));
-  if (options.dim != 0 && t.dim != options.dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table ", name, ": emb_vector holds ", emb_bytes, " bytes = ", t.rows,
-        " rows of dim ", t.dim, ", but dim ", options.dim,
-        " was expected (size must be rows x 4 x dim)"));
-  }
+  STRATA_ASSIGN_OR_RETURN(
+      HugeCtrTableShape shape,
+      CheckHugeCtrTableSizes(name, t.keys->size(), t.emb_vector->size(),
+                             options.dim));
+  t.rows = shape.rows;
+  t.dim = shape.dim;
   return t;
 }
 
@@ -127,6 +108,44 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t) {
 }
 
 }  // namespace
+
+absl::StatusOr<HugeCtrTableShape> CheckHugeCtrTableSizes(
+    const std::string& table, uint64_t key_bytes, uint64_t emb_bytes,
+    uint32_t expected_dim) {
+  if (key_bytes % sizeof(int64_t) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", table, ": key file is ", key_bytes,
+                     " bytes, not a multiple of 8 (int64 keys)"));
+  }
+  HugeCtrTableShape shape;
+  shape.rows = key_bytes / sizeof(int64_t);
+  if (shape.rows == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", table, ": key file is empty"));
+  }
+  if (emb_bytes % (shape.rows * sizeof(float)) != 0 || emb_bytes == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", table, ": emb_vector is ", emb_bytes,
+                     " bytes, which is not ", shape.rows,
+                     " keys x 4 x dim for any whole dim (key and emb_vector "
+                     "sizes disagree)"));
+  }
+  const uint64_t dim = emb_bytes / (shape.rows * sizeof(float));
+  if (dim > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", table, ": emb_vector is ", emb_bytes, " bytes = ", shape.rows,
+        " rows of dim ", dim, ", more than the largest dim ",
+        std::numeric_limits<uint32_t>::max()));
+  }
+  shape.dim = static_cast<uint32_t>(dim);
+  if (expected_dim != 0 && shape.dim != expected_dim) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", table, ": emb_vector holds ", emb_bytes,
+        " bytes = ", shape.rows, " rows of dim ", shape.dim, ", but dim ",
+        expected_dim, " was expected (size must be rows x 4 x dim)"));
+  }
+  return shape;
+}
 
 absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
     const std::string& text) {

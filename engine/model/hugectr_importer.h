@@ -38,6 +38,21 @@ struct ImportOptions {
   std::vector<std::string> dense_inputs;
 };
 
+// What a table's `key` and `emb_vector` files hold, judged by their sizes.
+struct HugeCtrTableShape {
+  uint64_t rows = 0;
+  uint32_t dim = 0;
+};
+
+// The size checks an import makes before reading a table's files: a key file
+// of `key_bytes` must hold whole int64 keys (at least one), and an emb_vector
+// of `emb_bytes` exactly rows x 4 x dim bytes for one whole dim, equal to
+// `expected_dim` unless that is 0. INVALID_ARGUMENT names `table` and what
+// disagrees. A pure function of its arguments.
+[[nodiscard]] absl::StatusOr<HugeCtrTableShape> CheckHugeCtrTableSizes(
+    const std::string& table, uint64_t key_bytes, uint64_t emb_bytes,
+    uint32_t expected_dim);
+
 // Parses "topic/partition=offset,..." into ImportOptions::update_offsets.
 [[nodiscard]] absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
     const std::string& text);

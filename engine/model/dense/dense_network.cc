@@ -64,20 +64,23 @@ absl::StatusOr<std::unique_ptr<DenseNetwork>> DenseNetwork::Load(
   if (!s.ok()) return s;
   s = FuseElementwise(&*g);
   if (!s.ok()) return s;
-  // Every output must be a float32 tensor with the batch on axis 0.
-  std::vector<TensorMeta> metas;
-  s = InferGraph(*g, 2, &metas, nullptr);
-  if (!s.ok()) return s;
-  for (size_t j = 0; j < g->outputs.size(); ++j) {
-    const TensorMeta& m = metas[g->outputs[j]];
-    const std::string& name = g->output_signatures[j].name;
-    if (m.type != TensorType::kFloat32) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("graph output '", name, "' is not float32"));
-    }
-    if (m.shape.empty() || m.shape[0] != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "graph output '", name, "' does not have the batch on axis 0"));
+  // Every output must be a float32 tensor with the batch on axis 0, for two
+  // batch sizes: one alone is met by a graph whose axis 0 is that constant.
+  for (const int64_t batch : {2, 3}) {
+    std::vector<TensorMeta> metas;
+    s = InferGraph(*g, batch, &metas, nullptr);
+    if (!s.ok()) return s;
+    for (size_t j = 0; j < g->outputs.size(); ++j) {
+      const TensorMeta& m = metas[g->outputs[j]];
+      const std::string& name = g->output_signatures[j].name;
+      if (m.type != TensorType::kFloat32) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("graph output '", name, "' is not float32"));
+      }
+      if (m.shape.empty() || m.shape[0] != batch) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "graph output '", name, "' does not have the batch on axis 0"));
+      }
     }
   }
   return std::unique_ptr<DenseNetwork>(

@@ -81,8 +81,9 @@ class ViewKernel final : public OpKernel {
             infer = static_cast<int>(i);
           } else if (shape[i] < 0) {
             return absl::InvalidArgumentError("Reshape: negative dim");
-          } else {
-            known *= shape[i];
+          } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+            return absl::InvalidArgumentError(
+                "Reshape: target shape has too many elements");
           }
         }
         const int64_t n = NumElements(x);
