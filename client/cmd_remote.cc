@@ -19,6 +19,7 @@ void AddConnectionFlags(CLI::App* cmd, ClientOptions* options) {
       ->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Deadline of the call")
       ->capture_default_str();
+  AddSecurityFlags(cmd, &options->security);
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/wire_dtype.h"
@@ -22,25 +23,32 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& target) {
 
 }  // namespace
 
-StrataClient::StrataClient(const ClientOptions& options)
-    : options_(options),
-      channel_(grpc::CreateCustomChannel(options.target,
-                                         grpc::InsecureChannelCredentials(),
-                                         [] {
-                                           grpc::ChannelArguments args;
-                                           args.SetMaxReceiveMessageSize(-1);
-                                           return args;
-                                         }())),
-      embedding_(v1::Embedding::NewStub(channel_)),
-      admin_(v1::Admin::NewStub(channel_)) {}
+StrataClient::StrataClient(const ClientOptions& options) : options_(options) {
+  absl::StatusOr<std::string> authorization =
+      AuthorizationHeader(options.security);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      NewChannel(options.target, options.security);
+  if (!authorization.ok()) setup_ = authorization.status();
+  if (!channel.ok()) setup_ = channel.status();
+  if (!setup_.ok()) return;
+  authorization_ = *std::move(authorization);
+  channel_ = *std::move(channel);
+  embedding_ = v1::Embedding::NewStub(channel_);
+  admin_ = v1::Admin::NewStub(channel_);
+}
 
-#define STRATA_CLIENT_CALL(stub, method, request_expr, response_type)    \
-  grpc::ClientContext context;                                           \
-  context.set_deadline(std::chrono::system_clock::now() +                \
-                       std::chrono::milliseconds(options_.timeout_ms));  \
-  response_type response;                                                \
-  grpc::Status status = stub->method(&context, request_expr, &response); \
-  if (!status.ok()) return FromGrpc(status, options_.target);            \
+#define STRATA_CLIENT_CALL(stub, method, request_expr, response_type)       \
+  constexpr bool kAdmin = std::is_same_v<decltype(stub), decltype(admin_)>; \
+  if (!setup_.ok()) return setup_;                                          \
+  grpc::ClientContext context;                                              \
+  context.set_deadline(std::chrono::system_clock::now() +                   \
+                       std::chrono::milliseconds(options_.timeout_ms));     \
+  if (kAdmin && !authorization_.empty()) {                                  \
+    context.AddMetadata("authorization", authorization_);                   \
+  }                                                                         \
+  response_type response;                                                   \
+  grpc::Status status = stub->method(&context, request_expr, &response);    \
+  if (!status.ok()) return FromGrpc(status, options_.target);               \
   return response
 
 absl::StatusOr<v1::LookupResponse> StrataClient::Lookup(

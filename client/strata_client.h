@@ -1,5 +1,8 @@
 // StrataClient: a small C++ client of strata.v1. Every call carries the
-// deadline of ClientOptions::timeout_ms.
+// deadline of ClientOptions::timeout_ms; the channel is NewChannel's
+// (channel.h: TLS, round_robin, retries of UNAVAILABLE), and admin calls
+// carry the bearer token of security.token_file. A setup error (an
+// unreadable certificate or token file) is what every call returns.
 //
 // Ownership: owns its channel. Thread safety: safe for concurrent calls
 // (gRPC stubs are).
@@ -10,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/channel.h"
 #include "strata/v1/admin.grpc.pb.h"
 #include "strata/v1/embedding.grpc.pb.h"
 
@@ -22,6 +26,7 @@ namespace strata {
 struct ClientOptions {
   std::string target = "localhost:8500";  // host:port of strata-server
   uint32_t timeout_ms = 5000;             // deadline of every call
+  ChannelSecurity security;               // TLS files and admin token
 };
 
 class StrataClient {
@@ -37,6 +42,8 @@ class StrataClient {
 
  private:
   const ClientOptions options_;
+  absl::Status setup_;         // why the channel could not be built
+  std::string authorization_;  // "Bearer <token>" for admin calls, or ""
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Embedding::Stub> embedding_;
   std::unique_ptr<v1::Admin::Stub> admin_;

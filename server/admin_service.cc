@@ -45,6 +45,11 @@ grpc::ServerUnaryReactor* AdminService::ListModels(
 grpc::ServerUnaryReactor* AdminService::GetStats(
     grpc::CallbackServerContext* context, const v1::GetStatsRequest*,
     v1::GetStatsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   // Summed over every table of every serving model, per tier name, in chain
   // order of first appearance.
   std::map<std::string, v1::TierStats*> by_name;
@@ -80,7 +85,6 @@ grpc::ServerUnaryReactor* AdminService::GetStats(
     out->set_assigned_partitions(u.kafka.assigned_partitions);
     out->set_kafka_enabled(u.kafka_enabled);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -89,6 +93,10 @@ grpc::ServerUnaryReactor* AdminService::PushUpdates(
     grpc::CallbackServerContext* context, const v1::PushUpdatesRequest* request,
     v1::PushUpdatesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   if (updates_ == nullptr) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "updates are not enabled on this server"));

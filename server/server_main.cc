@@ -15,6 +15,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/builder/engine.h"
 #include "server/admin_service.h"
@@ -27,6 +28,8 @@
 #include "server/metrics/engine_metrics.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/metrics_server.h"
+#include "server/security/admin_auth.h"
+#include "server/security/server_credentials.h"
 #include "server/server_options.h"
 
 namespace strata {
@@ -100,7 +103,21 @@ int Serve(const ServerOptions& options) {
         request->Clear();
       });
   embedding.SetMessageAllocatorFor_Lookup(&lookup_messages);
-  AdminService admin(registry, &handler, (*engine)->updates());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) {
+    spdlog::error("{}", std::string(credentials.status().message()));
+    return 1;
+  }
+  absl::StatusOr<AdminAuth> admin_auth = AdminAuth::Create(
+      {.token_file = options.admin_token_file,
+       .allowed_sans = absl::StrSplit(options.admin_allowed_sans, ',',
+                                      absl::SkipWhitespace())});
+  if (!admin_auth.ok()) {
+    spdlog::error("{}", std::string(admin_auth.status().message()));
+    return 1;
+  }
+  AdminService admin(registry, &handler, &*admin_auth, (*engine)->updates());
   DiagnosticsService diagnostics(options.max_message_bytes);
 
   MetricsRegistry metrics;
@@ -129,17 +146,19 @@ int Serve(const ServerOptions& options) {
   interceptors.push_back(std::make_unique<CallMetricsFactory>(&metrics));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(&embedding);
   builder.RegisterService(&admin);
-  builder.RegisterService(&diagnostics);
+  if (options.enable_diagnostics) builder.RegisterService(&diagnostics);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    spdlog::error("cannot listen on {} (address in use or invalid?)",
-                  options.listen);
+    spdlog::error("cannot listen on {} (address in use or invalid{}?)",
+                  options.listen,
+                  options.tls.enabled()
+                      ? ", or a certificate or key gRPC refused: see above"
+                      : "");
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -155,6 +174,12 @@ int Serve(const ServerOptions& options) {
   }
   spdlog::info("serving on port {} with {} workers (data dir {})", port,
                batcher->workers(), options.engine.data_dir);
+  spdlog::info("transport: {}; admin calls: {}{}",
+               !options.tls.enabled() ? "plaintext"
+               : options.tls.mutual() ? "mutual TLS"
+                                      : "TLS",
+               admin_auth->Describe(),
+               options.enable_diagnostics ? "; diagnostics (Echo) on" : "");
 
   int sig = WaitForSignal();
   spdlog::info("signal {}: NOT_SERVING, draining for up to {} ms", sig,

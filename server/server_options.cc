@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {
@@ -38,7 +39,49 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown log_level \"", log_level, "\""));
   }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file and tls_key_file go together: set both or neither");
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_ca_file (mutual TLS) needs tls_cert_file and "
+        "tls_key_file");
+  }
+  if (!admin_allowed_sans.empty() && tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "admin_allowed_sans needs tls_client_ca_file: without mutual TLS no "
+        "client presents a certificate");
+  }
+  if (absl::Status s =
+          ParseKeyValueList(kafka_properties, "kafka_properties").status();
+      !s.ok()) {
+    return s;
+  }
   return engine.Validate();
+}
+
+void ServerOptions::ResolveDerived() {
+  absl::StatusOr<std::map<std::string, std::string>> props =
+      ParseKeyValueList(kafka_properties, "kafka_properties");
+  if (!props.ok()) return;  // Validate said so
+  for (auto& [k, v] : *props) engine.updates.kafka.rdkafka[k] = v;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParseKeyValueList(
+    const std::string& text, const std::string& option) {
+  std::map<std::string, std::string> out;
+  if (text.empty()) return out;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    size_t eq = part.find('=');
+    if (eq == absl::string_view::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(option, ": \"", std::string(part),
+                       "\" is not key=value (want k=v[,k=v...])"));
+    }
+    out[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));
+  }
+  return out;
 }
 
 absl::Status ServerOptions::MergeJson(const std::string& text) {
@@ -126,6 +169,7 @@ int ParseServerOptions(int argc, char** argv, ServerOptions* options) {
                  std::string(s.message()).c_str());
     return 2;
   }
+  options->ResolveDerived();
   return -1;
 }
 

@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/builder/engine_options.h"
+#include "server/security/server_credentials.h"
 
 namespace CLI {
 class App;
@@ -108,7 +110,26 @@ namespace strata {
   X(kafka_hps_topics, engine.updates.kafka.hps_topics,                        \
     "Also read HugeCTR HPS topics hps_et.<model>.<table> (HCTR messages)")    \
   X(kafka_metadata_refresh_ms, engine.updates.kafka.metadata_refresh_ms,      \
-    "How often update topics and partitions are looked up again")
+    "How often update topics and partitions are looked up again")             \
+  X(kafka_properties, kafka_properties,                                       \
+    "Extra librdkafka properties, k=v[,k=v...] (e.g. security.protocol="      \
+    "SASL_SSL,sasl.mechanisms=PLAIN,sasl.username=U,sasl.password=P)")        \
+  X(tls_cert_file, tls.cert_file,                                             \
+    "Server certificate chain (PEM): TLS on the gRPC port (empty = "          \
+    "plaintext)")                                                             \
+  X(tls_key_file, tls.key_file, "Private key of tls_cert_file (PEM)")         \
+  X(tls_client_ca_file, tls.client_ca_file,                                   \
+    "CA of client certificates (PEM): mutual TLS, every client must present " \
+    "one it signed")                                                          \
+  X(admin_token_file, admin_token_file,                                       \
+    "File holding the bearer token admin calls (GetStats, PushUpdates) "      \
+    "must send as \"authorization: Bearer <token>\"")                         \
+  X(admin_allowed_sans, admin_allowed_sans,                                   \
+    "Comma-separated client-certificate SANs admitted to admin calls "        \
+    "(mTLS); with neither this nor a token, admin is loopback-only")          \
+  X(enable_diagnostics, enable_diagnostics,                                   \
+    "Serve strata.v1.Diagnostics/Echo (the `strata bench --compare-echo` "    \
+    "baseline), capped by max_message_bytes")
 
 struct ServerOptions {
   // The engine's settings; the rest is gRPC and the process.
@@ -121,8 +142,16 @@ struct ServerOptions {
   uint32_t max_message_bytes = 256u << 20;
   uint32_t shutdown_grace_ms = 10000;
   std::string log_level = "info";
+  std::string kafka_properties = "";  // parsed into engine.updates.kafka
+  TlsFiles tls;
+  std::string admin_token_file = "";
+  std::string admin_allowed_sans = "";  // comma-separated
+  bool enable_diagnostics = false;
 
   [[nodiscard]] absl::Status Validate() const;
+
+  // Moves kafka_properties into engine.updates.kafka.rdkafka (after Validate).
+  void ResolveDerived();
 
   // Sets the fields named in a JSON object; unknown keys are an error.
   [[nodiscard]] absl::Status MergeJson(const std::string& json);
@@ -136,5 +165,9 @@ struct ServerOptions {
 // Returns the exit code to use when parsing ends the program (--help or an
 // error, already printed), or -1 to go on.
 int ParseServerOptions(int argc, char** argv, ServerOptions* options);
+
+// "k=v,k=v" → {k: v}; a part without '=' or with an empty key is an error.
+[[nodiscard]] absl::StatusOr<std::map<std::string, std::string>>
+ParseKeyValueList(const std::string& text, const std::string& option);
 
 }  // namespace strata

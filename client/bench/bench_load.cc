@@ -1,5 +1,6 @@
 #include "client/bench/bench_load.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -44,7 +45,8 @@ struct AsyncRun {
              [this, slot, start, closed_loop](const std::string& status) {
                const auto now = Clock::now();
                if (start >= measure_from && start < end) {
-                 logs[slot].Add(Ns(now - start), status, keys_per_request);
+                 logs[slot].Add(Ns(now - start), status, keys_per_request,
+                                Ns(now - measure_from));
                }
                if (closed_loop && now < end) {
                  // A call that fails at once may complete inline; past a
@@ -125,7 +127,7 @@ LatencyLog RunAsyncLoad(const LoadOptions& options, const AsyncIssue& issue,
   }
   LatencyLog all;
   for (const LatencyLog& log : run->logs) all.Merge(log);
-  *window_s = options.duration_s;
+  *window_s = std::max(options.duration_s, all.last_done_ns() / 1e9);
   return all;
 }
 
@@ -150,7 +152,9 @@ LatencyLog RunSyncLoad(const LoadOptions& options, const SyncCall& call,
         if (begin >= end) return;
         std::string status = call(s, i * options.concurrency + s);
         if (begin >= measure_from) {
-          logs[s].Add(Ns(Clock::now() - begin), status, keys_per_request);
+          const auto now = Clock::now();
+          logs[s].Add(Ns(now - begin), status, keys_per_request,
+                      Ns(now - measure_from));
         }
       }
     });
@@ -158,7 +162,7 @@ LatencyLog RunSyncLoad(const LoadOptions& options, const SyncCall& call,
   for (std::thread& t : threads) t.join();
   LatencyLog all;
   for (const LatencyLog& log : logs) all.Merge(log);
-  *window_s = options.duration_s;
+  *window_s = std::max(options.duration_s, all.last_done_ns() / 1e9);
   return all;
 }
 

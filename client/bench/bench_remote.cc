@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/bench/bench_infer.h"
 #include "client/bench/bench_load.h"
@@ -25,18 +26,39 @@ using bench::BenchResult;
 using bench::LatencyLog;
 using bench::LoadOptions;
 
-std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
-                                                     uint32_t n) {
+// RunRemoteBench has built one channel with these settings already, so
+// building them again cannot fail.
+std::vector<std::shared_ptr<grpc::Channel>> Channels(
+    const RemoteBenchOptions& o) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < o.connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own connection
     args.SetInt("strata.bench.channel", static_cast<int>(i));
-    args.SetMaxReceiveMessageSize(256 << 20);
-    channels.push_back(grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(*NewChannel(o.target, o.security, args));
   }
   return channels;
+}
+
+// One Echo, so that a server without diagnostics is a clear error, not a
+// column of UNIMPLEMENTED.
+absl::Status ProbeEcho(const RemoteBenchOptions& o) {
+  auto stub = v1::Diagnostics::NewStub(Channels(o).front());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(o.timeout_ms));
+  v1::EchoRequest request;
+  v1::EchoResponse response;
+  grpc::Status s = stub->Echo(&context, request, &response);
+  if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return absl::FailedPreconditionError(
+        "the server does not serve Diagnostics/Echo; start it with "
+        "--enable-diagnostics true (or \"enable_diagnostics\": true)");
+  }
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("Echo: ", s.error_message()));
+  }
+  return absl::OkStatus();
 }
 
 // Requests of `batch` samples: `bag_size` keys per table per sample, pooled
@@ -110,7 +132,7 @@ LatencyLog RunStrata(const RemoteBenchOptions& o, const LoadOptions& load,
                      const std::vector<v1::LookupRequest>& pool,
                      uint64_t keys_per_request, double* window_s) {
   std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
-  for (auto& c : Channels(o.target, o.connections)) {
+  for (auto& c : Channels(o)) {
     stubs.push_back(v1::Embedding::NewStub(c));
   }
   return RunUnaryLoad<v1::LookupResponse>(
@@ -130,7 +152,7 @@ LatencyLog RunInfer(const RemoteBenchOptions& o, const LoadOptions& load,
                     const std::vector<v1::InferRequest>& pool,
                     uint64_t keys_per_request, double* window_s) {
   std::vector<std::unique_ptr<v1::Embedding::Stub>> stubs;
-  for (auto& c : Channels(o.target, o.connections)) {
+  for (auto& c : Channels(o)) {
     stubs.push_back(v1::Embedding::NewStub(c));
   }
   return RunUnaryLoad<v1::InferResponse>(
@@ -148,7 +170,7 @@ LatencyLog RunInfer(const RemoteBenchOptions& o, const LoadOptions& load,
 LatencyLog RunEcho(const RemoteBenchOptions& o, const LoadOptions& load,
                    size_t request_bytes, size_t reply_bytes, double* window_s) {
   std::vector<std::unique_ptr<v1::Diagnostics::Stub>> stubs;
-  for (auto& c : Channels(o.target, o.connections)) {
+  for (auto& c : Channels(o)) {
     stubs.push_back(v1::Diagnostics::NewStub(c));
   }
   v1::EchoRequest request;
@@ -230,10 +252,11 @@ void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* o) {
                 "every table the model's dense network reads; reports "
                 "samples/s");
   app->add_flag("--json", o->json, "Print one JSON object (ghz field names)");
+  AddSecurityFlags(app, &o->security);
 }
 
 int RunRemoteBench(const RemoteBenchOptions& o) {
-  StrataClient client({o.target, o.timeout_ms});
+  StrataClient client({o.target, o.timeout_ms, o.security});
   auto models = client.ListModels();
   if (!models.ok()) {
     std::fprintf(stderr, "strata bench: %s\n",
@@ -277,14 +300,28 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
     }
   }
 
+  if (o.compare_echo) {
+    if (absl::Status probe = ProbeEcho(o); !probe.ok()) {
+      std::fprintf(stderr, "strata bench: --compare-echo: %s\n",
+                   std::string(probe.message()).c_str());
+      return 1;
+    }
+  }
+
   std::vector<BenchResult> results;
   auto before = client.GetStats();
+  if (!before.ok()) {
+    std::fprintf(stderr,
+                 "strata bench: no per-tier hit rates (GetStats is an admin "
+                 "call; --token-file?): %s\n",
+                 std::string(before.status().message()).c_str());
+  }
   double window = 0;
   LatencyLog log =
       o.infer ? RunInfer(o, load, infer_pool, keys_per_request, &window)
               : RunStrata(o, load, pool, keys_per_request, &window);
   auto after = client.GetStats();
-  results.push_back(bench::Summarize("strata", std::move(log), window));
+  results.push_back(bench::Summarize("strata", std::move(log), window, o.rps));
   std::map<std::string, double> hit_rates;
   if (before.ok() && after.ok()) hit_rates = HitRates(*before, *after);
 
@@ -299,7 +336,7 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
       reply_bytes = reply.ok() ? reply->ByteSizeLong() : 0;
     }
     LatencyLog echo = RunEcho(o, load, request_bytes, reply_bytes, &window);
-    results.push_back(bench::Summarize("echo", std::move(echo), window));
+    results.push_back(bench::Summarize("echo", std::move(echo), window, o.rps));
   }
   if (!o.compare_redis.empty()) {
     absl::Status loaded =
@@ -313,7 +350,8 @@ int RunRemoteBench(const RemoteBenchOptions& o) {
                    std::string(redis.status().message()).c_str());
       return 1;
     }
-    results.push_back(bench::Summarize("redis", std::move(*redis), window));
+    results.push_back(
+        bench::Summarize("redis", std::move(*redis), window, o.rps));
   }
 
   nlohmann::json workload = {{"target", o.target},

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "client/channel.h"
+
 namespace CLI {
 class App;
 }
@@ -39,6 +41,7 @@ struct RemoteBenchOptions {
   bool compare_echo = false;
   bool infer = false;  // Infer calls (dense network) instead of Lookup
   bool json = false;
+  ChannelSecurity security;  // TLS, and the token per-tier stats need
 };
 
 void AddRemoteBenchFlags(CLI::App* app, RemoteBenchOptions* options);

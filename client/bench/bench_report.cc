@@ -29,6 +29,7 @@ void LatencyLog::Merge(const LatencyLog& other) {
                        other.latencies_ns_.end());
   for (const auto& [status, n] : other.statuses_) statuses_[status] += n;
   keys_ += other.keys_;
+  last_done_ns_ = std::max(last_done_ns_, other.last_done_ns_);
 }
 
 uint64_t BenchResult::Percentile(double pct) const {
@@ -38,7 +39,8 @@ uint64_t BenchResult::Percentile(double pct) const {
   return 0;
 }
 
-BenchResult Summarize(const std::string& name, LatencyLog log, double total_s) {
+BenchResult Summarize(const std::string& name, LatencyLog log, double total_s,
+                      double offered_rps) {
   BenchResult r;
   r.name = name;
   std::vector<uint64_t> lat = log.latencies_ns();
@@ -48,6 +50,8 @@ BenchResult Summarize(const std::string& name, LatencyLog log, double total_s) {
   r.errors = r.count - (r.statuses.count("OK") ? r.statuses.at("OK") : 0);
   r.total_s = total_s;
   r.rps = total_s > 0 ? r.count / total_s : 0;
+  r.goodput_rps = total_s > 0 ? (r.count - r.errors) / total_s : 0;
+  r.offered_rps = offered_rps;
   r.keys_per_s = total_s > 0 ? log.keys() / total_s : 0;
   if (lat.empty()) return r;
   r.fastest_ns = lat.front();
@@ -80,6 +84,8 @@ nlohmann::json BenchResult::ToJson() const {
   j["fastest"] = fastest_ns;
   j["slowest"] = slowest_ns;
   j["rps"] = rps;
+  j["goodput_rps"] = goodput_rps;
+  j["offered_rps"] = offered_rps;
   j["keys_per_s"] = keys_per_s;
   j["p99_us"] = Percentile(99) / 1e3;
   j["errors"] = errors;
@@ -101,7 +107,9 @@ void BenchResult::Print(bool with_histogram) const {
   std::printf("\n[%s]\n", name.c_str());
   std::printf("  Count:        %llu\n", static_cast<unsigned long long>(count));
   std::printf("  Total:        %.2f s\n", total_s);
-  std::printf("  Requests/sec: %.1f\n", rps);
+  if (offered_rps > 0) std::printf("  Offered/sec:  %.1f\n", offered_rps);
+  std::printf("  Requests/sec: %.1f (completed)\n", rps);
+  std::printf("  Goodput/sec:  %.1f (OK)\n", goodput_rps);
   std::printf("  Keys/sec:     %.0f\n", keys_per_s);
   std::printf("  Fastest:      %s\n", Duration(fastest_ns).c_str());
   std::printf("  Average:      %s\n", Duration(average_ns).c_str());

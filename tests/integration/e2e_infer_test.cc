@@ -291,7 +291,7 @@ TEST_CASE("an import whose dense graph does not load or bind stores nothing",
 
 TEST_CASE("strata bench --target --infer drives Infer and counts samples",
           "[e2e][infer][bench]") {
-  FixtureServer s;
+  FixtureServer s({"--enable-diagnostics", "true"});
   CommandResult r =
       RunCommand({kCli,      "bench",         "--target", s.server->target(),
                   "--model", "dlrm",          "--infer",  "--batch",

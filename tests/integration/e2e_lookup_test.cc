@@ -328,7 +328,9 @@ TEST_CASE(
 TEST_CASE("strata bench --target reports ghz fields and the echo baseline",
           "[e2e][bench]") {
   ImportedModel m;
-  ServerProcess server(kServer, {"--data-dir", m.data_dir}, m.dir.path());
+  ServerProcess server(
+      kServer, {"--data-dir", m.data_dir, "--enable-diagnostics", "true"},
+      m.dir.path());
   REQUIRE(server.running());
   CommandResult r =
       RunCommand({kCli, "bench", "--target", server.target(), "--model", "demo",
