@@ -31,6 +31,7 @@ class LookupCall final : public LookupJob {
   std::chrono::system_clock::time_point deadline() const override {
     return context_->deadline();
   }
+  bool cancelled() const override { return context_->IsCancelled(); }
   int64_t miss_budget_us() const override { return request_->miss_budget_us(); }
   void Finish(absl::Status status) override;
 

@@ -3,8 +3,9 @@
 // megabyte; reusing messages keeps their buffers (protobuf Clear() keeps
 // string and repeated-field capacity), so steady traffic allocates nothing
 // per call. `reset` prepares a released pair for its next call (for example
-// Clear() both). Pairs that grew past `max_pooled_bytes` are freed instead of
-// pooled, so one huge request cannot pin memory.
+// Clear() both). The pool keeps at most `max_pooled` pairs holding at most
+// `max_pooled_bytes` in all; a pair that does not fit is freed, so neither a
+// burst of calls nor one huge request pins memory.
 //
 // Ownership: owns pooled pairs; must outlive the server it is set on.
 // Thread safety: safe for concurrent calls (gRPC allocates and releases from
@@ -39,6 +40,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
       if (!free_.empty()) {
         Holder* h = free_.back().release();
         free_.pop_back();
+        pooled_bytes_ -= h->bytes_;
         return h;
       }
     }
@@ -56,6 +58,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
 
     Request request_;
     Response response_;
+    size_t bytes_ = 0;  // what bytes_held said when it was pooled
 
    private:
     MessagePool* const pool_;
@@ -63,10 +66,15 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
 
   void Recycle(Holder* h) {
     std::unique_ptr<Holder> owned(h);
-    if (bytes_held_(h->request_, h->response_) > max_pooled_bytes_) return;
+    const size_t bytes = bytes_held_(h->request_, h->response_);
     reset_(&h->request_, &h->response_);
     std::lock_guard lock(mu_);
-    if (free_.size() < max_pooled_) free_.push_back(std::move(owned));
+    if (free_.size() >= max_pooled_ ||
+        pooled_bytes_ + bytes > max_pooled_bytes_)
+      return;
+    h->bytes_ = bytes;
+    pooled_bytes_ += bytes;
+    free_.push_back(std::move(owned));
   }
 
   const size_t max_pooled_;
@@ -75,6 +83,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
   const std::function<void(Request*, Response*)> reset_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Holder>> free_;  // Guarded by mu_.
+  size_t pooled_bytes_ = 0;                    // Guarded by mu_.
 };
 
 }  // namespace strata

@@ -83,10 +83,20 @@ int Serve(const ServerOptions& options) {
   Batcher* batcher = (*engine)->batcher();
   LookupHandler handler(registry, options.max_keys_per_request);
   InferHandler infer_handler(registry, options.max_keys_per_request);
-  EmbeddingService embedding(&handler, &infer_handler, batcher);
+  // The message pool's recycled buffers count against max_inflight_bytes
+  // too: calls get what the pool may not keep.
+  const uint64_t pooled_bytes =
+      options.max_inflight_bytes == 0
+          ? uint64_t{16} << 20
+          : std::min<uint64_t>(uint64_t{16} << 20,
+                               options.max_inflight_bytes / 4);
+  InflightBudget budget(options.max_inflight_bytes == 0
+                            ? 0
+                            : options.max_inflight_bytes - pooled_bytes);
+  EmbeddingService embedding(&handler, &infer_handler, batcher, &budget);
   // Recycle Lookup messages (and their reply buffers) across calls.
   MessagePool<v1::LookupRequest, v1::LookupResponse> lookup_messages(
-      /*max_pooled=*/256, /*max_pooled_bytes=*/8 << 20,
+      /*max_pooled=*/256, /*max_pooled_bytes=*/pooled_bytes,
       [](const v1::LookupRequest& request, const v1::LookupResponse& reply) {
         size_t bytes = request.tables_size() * 64;
         for (const v1::TableKeys& t : request.tables()) {
@@ -122,6 +132,7 @@ int Serve(const ServerOptions& options) {
 
   MetricsRegistry metrics;
   AddEngineMetrics(&metrics, engine->get(), &handler, &infer_handler);
+  AddInflightMetrics(&metrics, &budget);
   std::unique_ptr<MetricsServer> metrics_server;
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsServer>> started =
@@ -149,6 +160,10 @@ int Serve(const ServerOptions& options) {
   builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  // Calls past this many on one connection wait in the client, costing the
+  // server nothing until they are sent.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(options.max_concurrent_streams));
   builder.RegisterService(&embedding);
   builder.RegisterService(&admin);
   if (options.enable_diagnostics) builder.RegisterService(&diagnostics);

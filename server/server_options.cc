@@ -29,6 +29,10 @@ absl::Status ServerOptions::Validate() const {
   if (max_keys_per_request == 0) {
     return absl::InvalidArgumentError("max_keys_per_request must be positive");
   }
+  if (max_concurrent_streams == 0) {
+    return absl::InvalidArgumentError(
+        "max_concurrent_streams must be positive");
+  }
   if (max_message_bytes < 4096) {
     return absl::InvalidArgumentError("max_message_bytes must be >= 4096");
   }

@@ -100,6 +100,12 @@ namespace strata {
     "Redis read/write timeout; a slower node's keys are read from RocksDB")   \
   X(block_cache_bytes, engine.store.block_cache_bytes, "RocksDB block cache") \
   X(max_message_bytes, max_message_bytes, "Largest gRPC request or reply")    \
+  X(max_concurrent_streams, max_concurrent_streams,                           \
+    "Calls one HTTP/2 connection may have open at once; more wait in the "    \
+    "client")                                                                 \
+  X(max_inflight_bytes, max_inflight_bytes,                                   \
+    "Bytes admitted calls may hold at once (requests, rows, replies until "   \
+    "sent); past it calls get RESOURCE_EXHAUSTED (0 = no limit)")             \
   X(shutdown_grace_ms, shutdown_grace_ms,                                     \
     "On SIGTERM/SIGINT, how long in-flight calls may take to finish")         \
   X(log_level, log_level, "trace, debug, info, warn, error or off")           \
@@ -140,6 +146,8 @@ struct ServerOptions {
   std::string metrics_port_file = "";
   uint32_t max_keys_per_request = 1 << 20;
   uint32_t max_message_bytes = 256u << 20;
+  uint64_t max_inflight_bytes = uint64_t{512} << 20;
+  uint32_t max_concurrent_streams = 256;
   uint32_t shutdown_grace_ms = 10000;
   std::string log_level = "info";
   std::string kafka_properties = "";  // parsed into engine.updates.kafka

@@ -156,6 +156,11 @@ void Batcher::Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
       ++expired;
       continue;
     }
+    if (batch[j]->cancelled()) {
+      status[j] = absl::CancelledError("the caller cancelled while queued");
+      ++expired;
+      continue;
+    }
     const int64_t budget_us =
         EffectiveBudget(options_.miss_budget_us, batch[j]->miss_budget_us());
     for (TableLookup& t : batch[j]->tables()) {

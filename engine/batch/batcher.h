@@ -62,7 +62,7 @@ struct BatcherStats {
   uint64_t jobs = 0;
   uint64_t keys = 0;
   uint64_t rejected = 0;  // queue full
-  uint64_t expired = 0;   // deadline passed while queued
+  uint64_t expired = 0;   // deadline passed, or caller gone, while queued
   uint64_t queued = 0;    // jobs waiting now
 };
 

@@ -37,6 +37,9 @@ class LookupJob {
   virtual std::vector<TableLookup>& tables() = 0;
   // The caller stops waiting at this time (max() = never).
   virtual std::chrono::system_clock::time_point deadline() const = 0;
+  // The caller has gone (cancelled, or its connection closed): a queued job
+  // is dropped unread, like an expired one.
+  virtual bool cancelled() const { return false; }
   // Asynchronous-mode miss budget of this request; 0 = the server default.
   virtual int64_t miss_budget_us() const { return 0; }
   // Called exactly once, on a worker thread: OK with every row filled, or

@@ -76,9 +76,10 @@ void WriteBatcher(MetricsWriter& w, const Batcher& batcher) {
            "Requests refused because the queue was full", "counter");
   w.Sample("strata_queue_rejected_total", {}, {},
            static_cast<double>(s.rejected));
-  w.Family("strata_queue_expired_total",
-           "Requests dropped because their deadline passed while queued",
-           "counter");
+  w.Family(
+      "strata_queue_expired_total",
+      "Requests dropped unread: deadline passed or caller gone while queued",
+      "counter");
   w.Sample("strata_queue_expired_total", {}, {},
            static_cast<double>(s.expired));
 }
@@ -150,6 +151,31 @@ void AddEngineMetrics(MetricsRegistry* registry, const Engine* engine,
     if (const UpdateSidecar* u = engine->updates(); u != nullptr) {
       WriteUpdates(w, *u);
     }
+  });
+}
+
+void AddInflightMetrics(MetricsRegistry* registry,
+                        const InflightBudget* budget) {
+  registry->AddCollector([budget](MetricsWriter& w) {
+    w.Family("strata_inflight_bytes",
+             "Bytes held by admitted calls (requests, rows, replies) until "
+             "their replies are sent",
+             "gauge");
+    w.Sample("strata_inflight_bytes", {}, {},
+             static_cast<double>(budget->used()));
+    w.Family("strata_inflight_bytes_limit", "max_inflight_bytes (0 = no limit)",
+             "gauge");
+    w.Sample("strata_inflight_bytes_limit", {}, {},
+             static_cast<double>(budget->max_bytes()));
+    w.Family("strata_inflight_peak_bytes",
+             "Most bytes admitted calls held at once since start", "gauge");
+    w.Sample("strata_inflight_peak_bytes", {}, {},
+             static_cast<double>(budget->peak()));
+    w.Family("strata_inflight_rejected_total",
+             "Calls refused because they did not fit max_inflight_bytes",
+             "counter");
+    w.Sample("strata_inflight_rejected_total", {}, {},
+             static_cast<double>(budget->rejected()));
   });
 }
 

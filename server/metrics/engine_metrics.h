@@ -10,6 +10,7 @@
 
 #include "engine/builder/engine.h"
 #include "server/infer_handler.h"
+#include "server/inflight_budget.h"
 #include "server/lookup_handler.h"
 #include "server/metrics/metrics_registry.h"
 
@@ -17,5 +18,9 @@ namespace strata {
 
 void AddEngineMetrics(MetricsRegistry* registry, const Engine* engine,
                       const LookupHandler* lookups, const InferHandler* infers);
+
+// strata_inflight_bytes{,_limit,_peak} and strata_inflight_rejected_total.
+void AddInflightMetrics(MetricsRegistry* registry,
+                        const InflightBudget* budget);
 
 }  // namespace strata

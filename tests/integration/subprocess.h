@@ -31,6 +31,7 @@ class ServerProcess {
 
   bool running() const { return pid_ > 0 && exit_code_ < 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   // The metrics HTTP port (0 when the test turned metrics off).
   int metrics_port() const { return metrics_port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
