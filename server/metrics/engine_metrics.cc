@@ -163,9 +163,9 @@ void AddInflightMetrics(MetricsRegistry* registry,
              "gauge");
     w.Sample("strata_inflight_bytes", {}, {},
              static_cast<double>(budget->used()));
-    w.Family("strata_inflight_bytes_limit", "max_inflight_bytes (0 = no limit)",
+    w.Family("strata_inflight_limit_bytes", "max_inflight_bytes (0 = no limit)",
              "gauge");
-    w.Sample("strata_inflight_bytes_limit", {}, {},
+    w.Sample("strata_inflight_limit_bytes", {}, {},
              static_cast<double>(budget->max_bytes()));
     w.Family("strata_inflight_peak_bytes",
              "Most bytes admitted calls held at once since start", "gauge");

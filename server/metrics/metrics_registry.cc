@@ -1,9 +1,9 @@
 #include "server/metrics/metrics_registry.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace strata {
 namespace {
@@ -14,7 +14,11 @@ std::string Number(double v) {
   if (v == std::floor(v) && std::abs(v) < 1e15) {
     return absl::StrCat(static_cast<int64_t>(v));
   }
-  return absl::StrFormat("%.17g", v);
+  // The shortest text that reads back as the same double: le="0.00016",
+  // not le="0.00016000000000000001".
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text), v);
+  return std::string(text, end);
 }
 
 std::string Labels(const std::vector<std::string>& names,
