@@ -64,6 +64,28 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return r;
 }
 
+RunningCommand::RunningCommand(const std::vector<std::string>& argv)
+    : out_path_(TempPath("out")), err_path_(TempPath("err")) {
+  pid_ = Spawn(argv, out_path_, err_path_);
+}
+
+RunningCommand::~RunningCommand() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+}
+
+CommandResult RunningCommand::Wait() {
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  CommandResult r{DecodeWait(status), Slurp(out_path_), Slurp(err_path_)};
+  unlink(out_path_.c_str());
+  unlink(err_path_.c_str());
+  return r;
+}
+
 ServerProcess::ServerProcess(const std::string& binary,
                              const std::vector<std::string>& args,
                              const std::string& scratch_dir) {

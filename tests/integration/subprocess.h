@@ -18,6 +18,21 @@ struct CommandResult {
 // Runs argv[0] with argv and waits for it.
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// A command running in the background; Wait collects it like RunCommand.
+class RunningCommand {
+ public:
+  explicit RunningCommand(const std::vector<std::string>& argv);
+  ~RunningCommand();  // SIGKILLs it if Wait was not called
+  RunningCommand(const RunningCommand&) = delete;
+  RunningCommand& operator=(const RunningCommand&) = delete;
+
+  CommandResult Wait();
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+};
+
 // A strata-server child listening on 127.0.0.1 on a port it chose itself.
 class ServerProcess {
  public:
