@@ -8,6 +8,7 @@
 #include <string>
 
 #include "client/commands.h"
+#include "client/progress_bar.h"
 #include "engine/builder/offline.h"
 
 namespace strata::cli {
@@ -92,8 +93,15 @@ void AddImport(CLI::App& app) {
       }
       args->import.dense_graph = bytes.str();
     }
+    ProgressBar bar("rows");
+    args->import.progress = [&bar](const ImportProgress& p) {
+      bar.Update(p.rows_done, p.rows_total,
+                 p.table.empty() ? std::string(p.phase)
+                                 : std::string(p.phase) + " " + p.table);
+    };
     auto manifest = ImportHugeCtrIntoDataDir(args->data_dir, args->model,
                                              args->from, args->import);
+    bar.Finish();
     if (!manifest.ok()) {
       Fail("import", std::string(manifest.status().message()));
     }

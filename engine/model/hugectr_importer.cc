@@ -79,8 +79,12 @@ absl::StatusOr<TableInput> OpenTable(const std::string& from,
   return t;
 }
 
-// Sorts the table's keys, rejects duplicates, and writes one SST file.
-absl::Status WriteSst(const ModelStore& store, TableInput& t) {
+constexpr uint64_t kProgressEveryRows = 1 << 18;
+
+// Sorts the table's keys, rejects duplicates, and writes one SST file,
+// reporting rows written into `progress` (rows_done counts every table).
+absl::Status WriteSst(const ModelStore& store, TableInput& t,
+                      const ImportOptions& options, ImportProgress* progress) {
   std::vector<std::pair<int64_t, uint64_t>> order(t.rows);
   const char* key_data = t.keys->data();
   for (uint64_t i = 0; i < t.rows; ++i) {
@@ -99,11 +103,19 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t) {
   STRATA_ASSIGN_OR_RETURN(t.file,
                           store.rocksdb()->NewTableFile(t.sst_path, t.dim));
   const size_t row_bytes = size_t{t.dim} * sizeof(float);
+  progress->table = t.name;
+  uint64_t written = 0;
   for (const auto& [key, index] : order) {
     STRATA_RETURN_IF_ERROR(t.file->Add(
         key, absl::MakeConstSpan(t.emb_vector->data() + index * row_bytes,
                                  row_bytes)));
+    if (++written % kProgressEveryRows == 0 && options.progress) {
+      progress->rows_done += kProgressEveryRows;
+      options.progress(*progress);
+    }
   }
+  progress->rows_done += written % kProgressEveryRows;
+  if (options.progress) options.progress(*progress);
   return t.file->Finish();
 }
 
@@ -217,10 +229,15 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
     std::error_code ignored;
     fs::remove_all(scratch, ignored);
   };
+  ImportProgress progress;
+  for (const TableInput& t : tables) progress.rows_total += t.rows;
   for (TableInput& t : tables) {
     t.sst_path = absl::StrCat(scratch, "/", t.name, ".sst");
-    STRATA_RETURN_IF_ERROR(WriteSst(*store, t));
+    STRATA_RETURN_IF_ERROR(WriteSst(*store, t, options, &progress));
   }
+  progress.phase = "ingesting";
+  progress.table.clear();
+  if (options.progress) options.progress(progress);
 
   // 3. Ingest every table; on any failure, drop what was created.
   ModelManifest manifest;

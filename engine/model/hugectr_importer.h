@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,15 @@
 #include "engine/model/model_store.h"
 
 namespace strata {
+
+// How far an import is: rows written to SST files so far, of all tables'
+// rows; `phase` is "writing" while the files are written, then "ingesting".
+struct ImportProgress {
+  uint64_t rows_done = 0;
+  uint64_t rows_total = 0;
+  const char* phase = "writing";
+  std::string table;  // the table being written
+};
 
 struct ImportOptions {
   // Expected dim of every table; 0 infers it from the file sizes.
@@ -36,6 +46,9 @@ struct ImportOptions {
   // import before anything is written.
   std::string dense_graph;
   std::vector<std::string> dense_inputs;
+  // Called on the importing thread every few hundred thousand rows and at
+  // each phase change (empty: no reports). It must not throw.
+  std::function<void(const ImportProgress&)> progress;
 };
 
 // What a table's `key` and `emb_vector` files hold, judged by their sizes.
