@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <malloc.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -47,14 +48,32 @@ bool WritePortFile(const std::string& path, int port) {
   return !ec;
 }
 
+// SIGTERM/SIGINT run this handler on whichever thread the kernel picks
+// (a sanitizer's or a library's own thread included, which a sigmask set in
+// main would not cover), so neither the first signal nor a second one sent
+// while draining can kill the process: the handler only wakes main.
+sem_t stop_signal;
+volatile sig_atomic_t stop_signal_number = 0;
+
+void OnStopSignal(int sig) {
+  if (stop_signal_number == 0) stop_signal_number = sig;
+  sem_post(&stop_signal);  // async-signal-safe
+}
+
+void InstallStopHandlers() {
+  sem_init(&stop_signal, 0, 0);
+  struct sigaction action = {};
+  action.sa_handler = OnStopSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 int WaitForSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+  while (sem_wait(&stop_signal) != 0) {
+  }
+  return stop_signal_number;
 }
 
 int Serve(const ServerOptions& options) {
@@ -227,12 +246,7 @@ int main(int argc, char** argv) {
   // update per lock on the request path; the tests and TSan cover ordering.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  // Block the stop signals in every thread; main takes them with sigwait.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  strata::InstallStopHandlers();
 
   strata::ServerOptions options;
   int code = strata::ParseServerOptions(argc, argv, &options);
