@@ -4,25 +4,13 @@
 #include <grpcpp/security/credentials.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/common/read_file.h"
 
 namespace strata {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const char* what,
-                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     const ChannelSecurity& s) {
@@ -33,14 +21,14 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
   }
   grpc::SslCredentialsOptions options;
   if (!s.tls_ca.empty()) {
-    absl::StatusOr<std::string> ca = ReadFile("--tls-ca", s.tls_ca);
+    absl::StatusOr<std::string> ca = ReadWholeFile("--tls-ca", s.tls_ca);
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = *std::move(ca);
   }
   if (!s.tls_cert.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", s.tls_cert);
+    absl::StatusOr<std::string> cert = ReadWholeFile("--tls-cert", s.tls_cert);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile("--tls-key", s.tls_key);
+    absl::StatusOr<std::string> key = ReadWholeFile("--tls-key", s.tls_key);
     if (!key.ok()) return key.status();
     options.pem_cert_chain = *std::move(cert);
     options.pem_private_key = *std::move(key);
@@ -90,7 +78,7 @@ absl::StatusOr<std::string> AuthorizationHeader(
     const ChannelSecurity& security) {
   if (security.token_file.empty()) return std::string();
   absl::StatusOr<std::string> token =
-      ReadFile("--token-file", security.token_file);
+      ReadWholeFile("--token-file", security.token_file);
   if (!token.ok()) return token.status();
   std::string trimmed(absl::StripAsciiWhitespace(*token));
   if (trimmed.empty()) {

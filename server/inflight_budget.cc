@@ -12,13 +12,16 @@ namespace {
 constexpr uint64_t kRowCopies = 3;
 
 // Keys and offsets as they sit in the parsed request, and the rows read for
-// them.
+// them; with bags, also the float32 rows read before pooling (the reply then
+// holds one row per bag).
 uint64_t TableBytes(const v1::TableKeys& t, const Model& model) {
   const Model::Table* table = model.FindTable(t.table());  // validated
   const uint64_t dim = table != nullptr ? table->spec.dim : 0;
+  const uint64_t pooled =
+      t.offsets().empty() ? 0 : t.offsets_size() * dim * sizeof(float);
   return t.keys_size() *
              (sizeof(int64_t) + kRowCopies * (dim * sizeof(float) + 1)) +
-         t.offsets_size() * sizeof(int32_t);
+         t.offsets_size() * sizeof(int32_t) + pooled + 64;
 }
 
 }  // namespace
@@ -51,16 +54,8 @@ absl::Status InflightBudget::Acquire(uint64_t bytes) {
 
 uint64_t EstimateLookupBytes(const v1::LookupRequest& request,
                              const Model& model) {
-  // Unpooled rows are read straight into the reply; pooled ones into
-  // scratch beside a smaller reply: count the rows once, plus the bags.
   uint64_t bytes = sizeof(v1::LookupRequest) + sizeof(v1::LookupResponse);
-  for (const v1::TableKeys& t : request.tables()) {
-    bytes += TableBytes(t, model) + 64;
-    if (!t.offsets().empty()) {
-      const Model::Table* table = model.FindTable(t.table());
-      bytes += uint64_t(t.offsets_size()) * table->spec.dim * sizeof(float);
-    }
-  }
+  for (const v1::TableKeys& t : request.tables()) bytes += TableBytes(t, model);
   return bytes;
 }
 
@@ -68,9 +63,7 @@ uint64_t EstimateInferBytes(const v1::InferRequest& request,
                             const Model& model) {
   uint64_t bytes = sizeof(v1::InferRequest) + sizeof(v1::InferResponse) +
                    request.dense().size();
-  for (const v1::TableKeys& t : request.tables()) {
-    bytes += TableBytes(t, model) + 64;
-  }
+  for (const v1::TableKeys& t : request.tables()) bytes += TableBytes(t, model);
   if (const DenseModel* dense = model.dense(); dense != nullptr) {
     for (const TensorSignature& out : dense->network().outputs()) {
       uint64_t per_sample = sizeof(float);

@@ -2,12 +2,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/read_file.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {
@@ -116,13 +115,9 @@ absl::Status ServerOptions::MergeJson(const std::string& text) {
 }
 
 absl::Status ServerOptions::MergeJsonFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read config ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::Status s = MergeJson(text.str());
+  absl::StatusOr<std::string> text = ReadWholeFile("config", path);
+  if (!text.ok()) return text.status();
+  absl::Status s = MergeJson(*text);
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
   }

@@ -43,7 +43,7 @@ std::vector<std::shared_ptr<grpc::Channel>> Channels(
 // One Echo, so that a server without diagnostics is a clear error, not a
 // column of UNIMPLEMENTED.
 absl::Status ProbeEcho(const RemoteBenchOptions& o) {
-  auto stub = v1::Diagnostics::NewStub(Channels(o).front());
+  auto stub = v1::Diagnostics::NewStub(*NewChannel(o.target, o.security));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(o.timeout_ms));

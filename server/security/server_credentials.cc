@@ -2,26 +2,19 @@
 
 #include <grpcpp/security/server_credentials.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "engine/common/read_file.h"
 
 namespace strata {
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& what,
                                           const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  if (text.str().empty()) {
+  absl::StatusOr<std::string> text = ReadWholeFile(what, path);
+  if (text.ok() && text->empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " ", path, " is empty"));
   }
-  return text.str();
+  return text;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
