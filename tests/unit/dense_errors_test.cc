@@ -107,5 +107,67 @@ TEST_CASE("Load refuses non-float inputs, dynamic axes and bad bytes",
   }
 }
 
+// Regression (onnx_load_fuzz, UBSan "signed integer overflow" in
+// NumElements): shapes whose element count overflows int64 are refused
+// before anything multiplies or allocates them.
+TEST_CASE("Load refuses tensors past kMaxTensorElements without overflow",
+          "[dense][errors]") {
+  const int64_t huge = (int64_t{1} << 57) - 1;
+  SECTION("an initializer's dims") {
+    OnnxBuilder b;
+    b.Input("x", {4}).Initializer("W", {59334, huge}, {});
+    b.Node("Add", {"x", "W"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"tensor 'W'", "elements"});
+  }
+  SECTION("a graph input's sample shape") {
+    OnnxBuilder b;
+    b.Input("x", {59334, huge});
+    b.Node("Relu", {"x"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"'x'", "elements"});
+  }
+  SECTION("a shape computed by a node") {
+    OnnxBuilder b;
+    b.Input("x", {4}).InitializerInt64("s", {3}, {huge, 1, 1});
+    b.Node("Expand", {"x", "s"}, {"y"});
+    b.Output("y");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Expand_0", "elements"});
+  }
+}
+
+// Regression (onnx_load_fuzz, UBSan "member access within null pointer" in
+// Expand/Slice's Infer): an absent ("") first input is refused, naming the
+// node, for every operator.
+TEST_CASE("Load refuses a node whose first input is absent",
+          "[dense][errors]") {
+  struct Case {
+    const char* op;
+    std::vector<std::string> inputs;
+    bool axis;
+  };
+  const std::vector<Case> cases = {{"Expand", {"", "s"}, false},
+                                   {"Slice", {"", "s", "s"}, false},
+                                   {"Concat", {"", "x"}, true},
+                                   {"Gather", {"", "s"}, true},
+                                   {"Relu", {""}, false}};
+  for (const Case& c : cases) {
+    INFO(c.op);
+    OnnxBuilder b;
+    b.Input("x", {4}).InitializerInt64("s", {1}, {1});
+    onnx::NodeProto& node = b.Node(c.op, c.inputs, {"y"});
+    if (c.axis) AttrInt(node, "axis", 0);
+    b.Output("y");
+    auto net = DenseNetwork::Load(b.Serialize());
+    REQUIRE_FALSE(net.ok());
+    CHECK(net.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(net.status().message()).find("input 0 is missing") !=
+          std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace strata::testing

@@ -78,6 +78,10 @@ absl::Status InferGraph(const Graph& g, int64_t batch,
     m.type = TensorType::kFloat32;
     m.shape = g.input_signatures[i].dims;
     m.shape[0] = batch;
+    absl::Status s = CheckShape(
+        m.shape, absl::StrCat("graph input '", g.input_signatures[i].name,
+                              "' at batch ", batch));
+    if (!s.ok()) return s;
   }
   if (is_step != nullptr) is_step->assign(g.nodes.size(), false);
   std::unique_ptr<TensorBackend> cpu;
@@ -85,6 +89,11 @@ absl::Status InferGraph(const Graph& g, int64_t batch,
   std::vector<TensorMeta> out;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const GraphNode& n = g.nodes[k];
+    // Every supported operator's first input is required (kernels read its
+    // shape first); only later inputs may be absent ("").
+    if (n.inputs.empty() || n.inputs[0] < 0) {
+      return WithNode(n, absl::InvalidArgumentError("input 0 is missing"));
+    }
     in.clear();
     bool all_known = true;
     for (int v : n.inputs) {
@@ -96,6 +105,8 @@ absl::Status InferGraph(const Graph& g, int64_t batch,
     if (!s.ok()) return WithNode(n, s);
     bool outputs_known = true;
     for (size_t j = 0; j < n.outputs.size(); ++j) {
+      s = CheckShape(out[j].shape, absl::StrCat("output ", j));
+      if (!s.ok()) return WithNode(n, s);
       outputs_known = outputs_known && out[j].value != nullptr;
       (*metas)[n.outputs[j]] = std::move(out[j]);
     }

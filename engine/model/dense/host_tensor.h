@@ -11,6 +11,9 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "engine/model/dense/dense_network.h"
 
 namespace strata {
@@ -19,10 +22,43 @@ inline size_t ElementBytes(TensorType t) {
   return t == TensorType::kInt64 ? 8 : 4;
 }
 
+// The most elements one tensor may hold (2^32, 16 GiB of float32). Shapes
+// that come from a graph file, or are computed from one, are checked against
+// it (CheckShape) before anything is allocated, so element counts and byte
+// sizes never overflow.
+constexpr int64_t kMaxTensorElements = int64_t{1} << 32;
+
+// The product of `shape`'s dims. Never overflows: a shape with a negative
+// dim, or with more than kMaxTensorElements elements, counts
+// kMaxTensorElements + 1 (any zero dim makes it 0).
 inline int64_t NumElements(const std::vector<int64_t>& shape) {
+  constexpr int64_t kTooMany = kMaxTensorElements + 1;
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxTensorElements) {
+      return kTooMany;
+    }
+  }
   return n;
+}
+
+// INVALID_ARGUMENT naming `what` unless every dim is >= 0 and the shape has
+// at most kMaxTensorElements elements.
+[[nodiscard]] inline absl::Status CheckShape(const std::vector<int64_t>& shape,
+                                             absl::string_view what) {
+  for (int64_t d : shape) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": negative dim"));
+    }
+  }
+  if (NumElements(shape) > kMaxTensorElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": more than ", kMaxTensorElements, " elements"));
+  }
+  return absl::OkStatus();
 }
 
 struct HostTensor {

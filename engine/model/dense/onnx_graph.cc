@@ -88,6 +88,12 @@ absl::StatusOr<TensorSignature> Signature(const onnx::ValueInfoProto& v,
     }
     sig.dims.push_back(d.dim_value());
   }
+  if (input) {
+    std::vector<int64_t> sample(sig.dims.begin() + 1, sig.dims.end());
+    absl::Status s = CheckShape(
+        sample, absl::StrCat(what, " '", v.name(), "' (one sample)"));
+    if (!s.ok()) return s;
+  }
   return sig;
 }
 

@@ -42,12 +42,9 @@ absl::StatusOr<HostTensor> TensorFromProto(const onnx::TensorProto& t) {
         absl::StrCat("tensor '", name, "': external data is not supported"));
   }
   std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
-  for (int64_t d : shape) {
-    if (d < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensor '", name, "': negative dim"));
-    }
-  }
+  absl::Status shape_ok =
+      CheckShape(shape, absl::StrCat("tensor '", name, "'"));
+  if (!shape_ok.ok()) return shape_ok;
   const int64_t n = NumElements(shape);
   const bool raw = t.has_raw_data();
   switch (t.data_type()) {
