@@ -32,14 +32,15 @@ static_assert(std::endian::native == std::endian::little,
               "rows travel as little-endian float32 (or 16-bit values)");
 
 LookupCall::LookupCall(grpc::CallbackServerContext* context,
-                       const v1::LookupRequest* request,
-                       v1::LookupResponse* response,
+                       ReplyMessagesRef messages, grpc::ByteBuffer* wire_reply,
                        grpc::ServerUnaryReactor* reactor,
                        std::shared_ptr<const Model> model,
                        LookupHandler* handler)
     : context_(context),
-      request_(request),
-      response_(response),
+      messages_(std::move(messages)),
+      request_(messages_->request()),
+      response_(messages_->reply()),
+      wire_reply_(wire_reply),
       reactor_(reactor),
       model_(std::move(model)),
       handler_(handler) {
@@ -110,6 +111,7 @@ void LookupCall::Finish(absl::Status status) {
       defaults += t.defaulted.size();
     }
     handler_->Record(keys, defaults);
+    WriteLookupReply(messages_.get(), wire_reply_);
   } else {
     response_->Clear();
   }
