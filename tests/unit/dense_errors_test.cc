@@ -169,5 +169,23 @@ TEST_CASE("Load refuses a node whose first input is absent",
   }
 }
 
+// Regression (onnx_load_fuzz, LeakSanitizer: Softmax's Infer wrote out[0]
+// of a node with no outputs, past the end of the vector): every node needs
+// exactly one named output.
+TEST_CASE("Load refuses a node without exactly one named output",
+          "[dense][errors]") {
+  const std::vector<std::vector<std::string>> outputs = {{}, {""}, {"y", "z"}};
+  for (const std::vector<std::string>& out : outputs) {
+    INFO(out.size() << " outputs");
+    OnnxBuilder b;
+    b.Input("x", {4});
+    b.Node("Softmax", {"x"}, out);
+    b.Node("Relu", {"x"}, {"r"});
+    b.Output("r");
+    RequireError(b.Serialize(), absl::StatusCode::kInvalidArgument,
+                 {"Softmax_0", "one named output"});
+  }
+}
+
 }  // namespace
 }  // namespace strata::testing

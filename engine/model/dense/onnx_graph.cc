@@ -143,6 +143,10 @@ absl::StatusOr<Graph> ParseGraph(absl::string_view onnx) {
     }
     absl::StatusOr<std::unique_ptr<OpKernel>> kernel = MakeKernel(n, g.opset);
     if (!kernel.ok()) return kernel.status();
+    // Every supported operator has exactly one output (kernels write out[0]).
+    if (n.output_size() != 1 || n.output(0).empty()) {
+      return NodeError(n, "needs exactly one named output");
+    }
     GraphNode node;
     node.name = n.name();
     node.op_type = n.op_type();
