@@ -1,13 +1,10 @@
 #include "server/embedding_service.h"
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include <memory>
 
 #include "server/grpc_status.h"
 #include "server/infer_call.h"
 #include "server/lookup_call.h"
-#include "server/lookup_reply.h"
 
 namespace strata {
 
@@ -20,41 +17,21 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Parses the raw request into the pooled message (the slices are read in
-// place, as gRPC's own deserializer does).
-absl::Status ParseLookupRequest(const grpc::ByteBuffer& bytes,
-                                v1::LookupRequest* request) {
-  grpc::ByteBuffer shared(bytes);  // shares the slices, copies nothing
-  grpc::ProtoBufferReader reader(&shared);
-  if (!request->ParseFromZeroCopyStream(&reader)) {
-    return absl::InvalidArgumentError(
-        "the request is not a serialized strata.v1.LookupRequest");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* EmbeddingService::Lookup(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* reply) {
-  ReplyMessagesRef messages(
-      new ReplyMessages(lookup_messages_->AllocateMessages()));
-  if (absl::Status parsed = ParseLookupRequest(*request, messages->request());
-      !parsed.ok()) {
-    return Refuse(context, parsed);
-  }
+    grpc::CallbackServerContext* context, const v1::LookupRequest* request,
+    v1::LookupResponse* response) {
   absl::StatusOr<std::shared_ptr<const Model>> model =
-      handler_->Validate(*messages->request());
+      handler_->Validate(*request);
   if (!model.ok()) return Refuse(context, model.status());
-  const uint64_t bytes = EstimateLookupBytes(*messages->request(), **model);
+  const uint64_t bytes = EstimateLookupBytes(*request, **model);
   if (absl::Status fits = budget_->Acquire(bytes); !fits.ok()) {
     return Refuse(context, fits);
   }
   grpc::ServerUnaryReactor* reactor = new BudgetedReactor(budget_, bytes);
-  std::unique_ptr<LookupJob> call =
-      std::make_unique<LookupCall>(context, std::move(messages), reply, reactor,
-                                   *std::move(model), handler_);
+  std::unique_ptr<LookupJob> call = std::make_unique<LookupCall>(
+      context, request, response, reactor, *std::move(model), handler_);
   absl::Status queued = batcher_->Submit(call);
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;

@@ -32,15 +32,14 @@ static_assert(std::endian::native == std::endian::little,
               "rows travel as little-endian float32 (or 16-bit values)");
 
 LookupCall::LookupCall(grpc::CallbackServerContext* context,
-                       ReplyMessagesRef messages, grpc::ByteBuffer* wire_reply,
+                       const v1::LookupRequest* request,
+                       v1::LookupResponse* response,
                        grpc::ServerUnaryReactor* reactor,
                        std::shared_ptr<const Model> model,
                        LookupHandler* handler)
     : context_(context),
-      messages_(std::move(messages)),
-      request_(messages_->request()),
-      response_(messages_->reply()),
-      wire_reply_(wire_reply),
+      request_(request),
+      response_(response),
       reactor_(reactor),
       model_(std::move(model)),
       handler_(handler) {
@@ -111,7 +110,6 @@ void LookupCall::Finish(absl::Status status) {
       defaults += t.defaulted.size();
     }
     handler_->Record(keys, defaults);
-    WriteLookupReply(messages_.get(), wire_reply_);
   } else {
     response_->Clear();
   }

@@ -1,13 +1,10 @@
 // LookupCall: one gRPC Lookup as a LookupJob. Built in the reaction (it only
 // sizes the reply), run by the batcher on a worker, and finished there:
-// pooled tables' bags are summed or averaged, rows narrowed to the requested
-// dtype, and the reply written to the wire buffer without copying its rows
-// (lookup_reply.h), all on the worker.
+// pooled tables' bags are summed or averaged, and rows narrowed to the
+// requested dtype, on the worker.
 //
-// Ownership: holds one reference on the call's pooled messages (dropped when
-// the job is destroyed; the rows' slices hold their own); borrows the wire
-// reply, the reactor and the handler; holds the model it reads so a version
-// swap cannot free it mid-call.
+// Ownership: borrows the call's request, reply, reactor and the handler;
+// holds the model it reads so a version swap cannot free it mid-call.
 // Thread safety: touched by one thread at a time (see LookupJob).
 #pragma once
 
@@ -19,17 +16,15 @@
 #include "engine/batch/lookup_job.h"
 #include "engine/model/model_registry.h"
 #include "server/lookup_handler.h"
-#include "server/lookup_reply.h"
 #include "strata/v1/embedding.pb.h"
 
 namespace strata {
 
 class LookupCall final : public LookupJob {
  public:
-  // Takes over the reference `messages` holds; its request is parsed and
-  // validated against `model`.
-  LookupCall(grpc::CallbackServerContext* context, ReplyMessagesRef messages,
-             grpc::ByteBuffer* wire_reply, grpc::ServerUnaryReactor* reactor,
+  LookupCall(grpc::CallbackServerContext* context,
+             const v1::LookupRequest* request, v1::LookupResponse* response,
+             grpc::ServerUnaryReactor* reactor,
              std::shared_ptr<const Model> model, LookupHandler* handler);
 
   std::vector<TableLookup>& tables() override { return tables_; }
@@ -42,10 +37,8 @@ class LookupCall final : public LookupJob {
 
  private:
   grpc::CallbackServerContext* const context_;
-  const ReplyMessagesRef messages_;
   const v1::LookupRequest* const request_;
   v1::LookupResponse* const response_;
-  grpc::ByteBuffer* const wire_reply_;
   grpc::ServerUnaryReactor* const reactor_;
   const std::shared_ptr<const Model> model_;
   LookupHandler* const handler_;

@@ -112,6 +112,7 @@ int Serve(const ServerOptions& options) {
   InflightBudget budget(options.max_inflight_bytes == 0
                             ? 0
                             : options.max_inflight_bytes - pooled_bytes);
+  EmbeddingService embedding(&handler, &infer_handler, batcher, &budget);
   // Recycle Lookup messages (and their reply buffers) across calls.
   MessagePool<v1::LookupRequest, v1::LookupResponse> lookup_messages(
       /*max_pooled=*/256, /*max_pooled_bytes=*/pooled_bytes,
@@ -130,8 +131,7 @@ int Serve(const ServerOptions& options) {
       [](v1::LookupRequest* request, v1::LookupResponse*) {
         request->Clear();
       });
-  EmbeddingService embedding(&handler, &infer_handler, batcher, &budget,
-                             &lookup_messages);
+  embedding.SetMessageAllocatorFor_Lookup(&lookup_messages);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options.tls);
   if (!credentials.ok()) {
