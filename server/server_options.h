@@ -49,6 +49,9 @@ namespace strata {
   X(max_queue_delay_us, engine.batcher.max_queue_delay_us,                    \
     "How long a worker waits for more requests when its batch is short "      \
     "(0 = take what is queued)")                                              \
+  X(worker_idle_spin_us, engine.batcher.idle_spin_us,                         \
+    "How long one idle worker polls the queue before it sleeps, so the next " \
+    "request skips a thread wake-up (0 = sleep at once)")                     \
   X(hit_rate_threshold, engine.batcher.hit_rate_threshold,                    \
     "Per table and batch: tier-1 hit rate at or above which misses fill "     \
     "tier 1 in the background instead of before the reply")                   \

@@ -82,8 +82,12 @@ absl::Status Batcher::Submit(std::unique_ptr<LookupJob>& job) {
           " requests waiting, max_queued_requests); retry with backoff"));
     }
     queue_.push_back(Queued{std::move(job), keys});
+    queued_.store(queue_.size(), std::memory_order_seq_cst);
   }
-  ready_.notify_one();
+  // A polling worker sees the job without a wake-up. It clears polling_
+  // before it takes mu_ to go to sleep, so either it finds this job there or
+  // this load sees polling_ false and wakes a worker.
+  if (!polling_.load(std::memory_order_seq_cst)) ready_.notify_one();
   return absl::OkStatus();
 }
 
@@ -103,8 +107,25 @@ void Batcher::Run() {
   }
 }
 
+void Batcher::PollWhileIdle() {
+  if (options_.idle_spin_us == 0 ||
+      queued_.load(std::memory_order_relaxed) != 0) {
+    return;
+  }
+  bool expected = false;
+  if (!polling_.compare_exchange_strong(expected, true)) return;  // one poller
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::microseconds(options_.idle_spin_us);
+  while (queued_.load(std::memory_order_seq_cst) == 0 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  polling_.store(false, std::memory_order_seq_cst);
+}
+
 std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
   std::vector<std::unique_ptr<LookupJob>> batch;
+  PollWhileIdle();
   std::unique_lock lock(mu_);
   ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
   size_t keys = 0;
@@ -132,6 +153,7 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
       if (batch.size() == before) break;  // next job does not fit
     }
   }
+  queued_.store(queue_.size(), std::memory_order_seq_cst);
   // Hand the queue's remaining work to another worker.
   if (!queue_.empty()) ready_.notify_one();
   return batch;

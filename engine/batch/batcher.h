@@ -17,6 +17,7 @@
 // accepting, finishes every queued job, and joins the workers.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,6 +46,11 @@ struct BatcherOptions {
   uint32_t max_queue_delay_us = 0;
   // Jobs waiting beyond which Submit refuses new ones.
   uint32_t max_queued_jobs = 4096;
+  // How long one idle worker keeps polling the queue before it sleeps, so
+  // that the next job is picked up without a wake-up (a futex wake and, on a
+  // VM, an idle vCPU's exit from halt); at most one worker polls at a time,
+  // yielding its core to runnable threads between polls. 0 = sleep at once.
+  uint32_t idle_spin_us = 0;
   // Tier-1 fill policy (see ChainLookupOptions, whose defaults these are).
   double hit_rate_threshold = ChainLookupOptions{}.hit_rate_threshold;
   // Default miss budget for jobs that give none; 0 = unlimited. A job's own
@@ -89,6 +95,9 @@ class Batcher {
   void Run();
   // Takes the next batch; empty when stopping and drained.
   std::vector<std::unique_ptr<LookupJob>> NextBatch();
+  // With idle_spin_us set and the queue empty: polls it for that long,
+  // unless another worker already does.
+  void PollWhileIdle();
   void Execute(std::vector<std::unique_ptr<LookupJob>>& batch,
                InferStage& infer);
 
@@ -103,6 +112,10 @@ class Batcher {
 
   mutable std::mutex mu_;
   std::condition_variable ready_;
+  // Jobs in queue_ (written under mu_, read by the polling worker without
+  // it), and whether a worker is polling (Submit then skips the wake-up).
+  std::atomic<size_t> queued_{0};
+  std::atomic<bool> polling_{false};
   std::deque<Queued> queue_;  // Guarded by mu_.
   bool stopping_ = false;     // Guarded by mu_.
   BatcherStats stats_;        // Guarded by mu_.

@@ -337,3 +337,54 @@ TEST_CASE(
 }
 
 }  // namespace strata::testing
+
+namespace strata::testing {
+namespace {
+
+// The idle poller and the wake-up it lets Submit skip: submitters that
+// pause for random times around the poll window (so jobs land while a
+// worker polls, just as it gives up, and while every worker sleeps) never
+// leave a job unfinished, and every job gets its own rows.
+TEST_CASE("an idle worker's polling loses no job", "[batcher][concurrency]") {
+  const TierChain chain = EmptyOverFull();
+  for (uint32_t workers : {1u, 3u}) {
+    BatcherOptions options;
+    options.workers = workers;
+    options.idle_spin_us = 50;
+    Batcher batcher(options);
+    constexpr int kThreads = 3, kJobsEach = 150;
+    std::atomic<int> finished{0};
+    std::vector<std::shared_ptr<TestJob::Outcome>> outcomes(kThreads *
+                                                            kJobsEach);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        uint64_t rng = 0x9E3779B97F4A7C15ull * (t + 1);
+        for (int i = 0; i < kJobsEach; ++i) {
+          rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+          const int64_t key = static_cast<int64_t>((rng >> 33) % 100);
+          auto job = std::make_unique<TestJob>(
+              &chain, std::vector<int64_t>{key}, &finished);
+          outcomes[t * kJobsEach + i] = job->outcome();
+          std::unique_ptr<LookupJob> base = std::move(job);
+          while (!batcher.Submit(base).ok()) std::this_thread::yield();
+          // 0 to ~100 us: inside, at the edge of and past the window.
+          std::this_thread::sleep_for(
+              std::chrono::microseconds((rng >> 40) % 100));
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    WaitFor(finished, kThreads * kJobsEach);
+    for (const auto& o : outcomes) {
+      REQUIRE(o->status.ok());
+      REQUIRE(o->keys.size() == 1);
+      for (uint32_t j = 0; j < kDim; ++j) {
+        REQUIRE(o->values[j] == ValueOf(o->keys[0], j));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata::testing
