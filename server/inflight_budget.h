@@ -57,6 +57,12 @@ class BudgetedReactor final : public grpc::ServerUnaryReactor {
     budget_->Release(bytes_);
     delete this;
   }
+  // OnDone is two trivial steps that never block, so gRPC may run it on the
+  // thread that completes the call instead of scheduling it on its callback
+  // executor (one thread wake-up less per call, as for gRPC's own default
+  // reactor). gRPC marks this hook internal; should a release drop it, the
+  // `override` stops the build rather than silently changing behaviour.
+  bool InternalInlineable() override { return true; }
 
  private:
   InflightBudget* const budget_;
