@@ -82,7 +82,9 @@ absl::Status Batcher::Submit(std::unique_ptr<LookupJob>& job) {
           " requests waiting, max_queued_requests); retry with backoff"));
     }
     queue_.push_back(Queued{std::move(job), keys});
-    queued_.store(queue_.size(), std::memory_order_seq_cst);
+    if (options_.idle_spin_us > 0) {
+      queued_.store(queue_.size(), std::memory_order_seq_cst);
+    }
   }
   // A polling worker sees the job without a wake-up. It clears polling_
   // before it takes mu_ to go to sleep, so either it finds this job there or
@@ -153,7 +155,9 @@ std::vector<std::unique_ptr<LookupJob>> Batcher::NextBatch() {
       if (batch.size() == before) break;  // next job does not fit
     }
   }
-  queued_.store(queue_.size(), std::memory_order_seq_cst);
+  if (options_.idle_spin_us > 0) {
+    queued_.store(queue_.size(), std::memory_order_seq_cst);
+  }
   // Hand the queue's remaining work to another worker.
   if (!queue_.empty()) ready_.notify_one();
   return batch;

@@ -112,8 +112,9 @@ class Batcher {
 
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  // Jobs in queue_ (written under mu_, read by the polling worker without
-  // it), and whether a worker is polling (Submit then skips the wake-up).
+  // With idle_spin_us set: jobs in queue_ (written under mu_, read by the
+  // polling worker without it), and whether a worker is polling (Submit then
+  // skips the wake-up). Untouched when polling is off.
   std::atomic<size_t> queued_{0};
   std::atomic<bool> polling_{false};
   std::deque<Queued> queue_;  // Guarded by mu_.
