@@ -126,11 +126,15 @@ void AddLookup(CLI::App& app) {
 void AddModels(CLI::App& app) {
   auto args = std::make_shared<ClientOptions>();
   auto json = std::make_shared<bool>(false);
-  CLI::App* cmd =
-      app.add_subcommand("models", "List the models a server serves");
+  CLI::App* cmd = app.add_subcommand(
+      "models",
+      "List the models a server serves; load, get, unload and serve manage "
+      "their versions at run time");
   AddConnectionFlags(cmd, args.get());
   cmd->add_flag("--json", *json, "Print JSON");
-  cmd->callback([args, json] {
+  AddModelControl(cmd);
+  cmd->callback([cmd, args, json] {
+    if (!cmd->get_subcommands().empty()) return;  // load, get, ...
     StrataClient client(*args);
     auto reply = client.ListModels();
     if (!reply.ok()) {

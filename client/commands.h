@@ -23,6 +23,7 @@ void AddImport(CLI::App& app);
 void AddLookup(CLI::App& app);
 void AddInfer(CLI::App& app);  // client/cmd_infer.cc
 void AddModels(CLI::App& app);
+void AddModelControl(CLI::App* models);  // client/cmd_models.cc
 void AddStats(CLI::App& app);
 // `in_process`: whether --in-process is on the command line (the two modes
 // take different flags).

@@ -71,6 +71,31 @@ absl::StatusOr<v1::GetStatsResponse> StrataClient::GetStats() {
                      v1::GetStatsResponse);
 }
 
+absl::StatusOr<v1::LoadModelResponse> StrataClient::LoadModel(
+    const v1::LoadModelRequest& request) {
+  STRATA_CLIENT_CALL(admin_, LoadModel, request, v1::LoadModelResponse);
+}
+
+absl::StatusOr<v1::GetModelResponse> StrataClient::GetModel(
+    const std::string& name) {
+  v1::GetModelRequest request;
+  request.set_name(name);
+  STRATA_CLIENT_CALL(admin_, GetModel, request, v1::GetModelResponse);
+}
+
+absl::StatusOr<v1::UnloadModelResponse> StrataClient::UnloadModel(
+    const v1::UnloadModelRequest& request) {
+  STRATA_CLIENT_CALL(admin_, UnloadModel, request, v1::UnloadModelResponse);
+}
+
+absl::StatusOr<v1::ServeVersionResponse> StrataClient::ServeVersion(
+    const std::string& name, uint64_t version) {
+  v1::ServeVersionRequest request;
+  request.set_name(name);
+  request.set_version(version);
+  STRATA_CLIENT_CALL(admin_, ServeVersion, request, v1::ServeVersionResponse);
+}
+
 #undef STRATA_CLIENT_CALL
 
 void CopyRow(const v1::TableRows& rows, size_t i, float* out) {

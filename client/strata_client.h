@@ -39,6 +39,14 @@ class StrataClient {
       const v1::InferRequest& request);
   [[nodiscard]] absl::StatusOr<v1::ListModelsResponse> ListModels();
   [[nodiscard]] absl::StatusOr<v1::GetStatsResponse> GetStats();
+  [[nodiscard]] absl::StatusOr<v1::LoadModelResponse> LoadModel(
+      const v1::LoadModelRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::GetModelResponse> GetModel(
+      const std::string& name);
+  [[nodiscard]] absl::StatusOr<v1::UnloadModelResponse> UnloadModel(
+      const v1::UnloadModelRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ServeVersionResponse> ServeVersion(
+      const std::string& name, uint64_t version);
 
  private:
   const ClientOptions options_;

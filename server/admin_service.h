@@ -5,12 +5,19 @@
 // to every caller (clients and the bench need it); every other method is
 // admitted by `auth` first (admin_auth.h).
 //
-// Ownership: borrows the registry, the lookup handler, the auth policy and
-// the update sidecar (nullptr: PushUpdates is UNAVAILABLE).
+// LoadModel, GetModel, UnloadModel and ServeVersion (admin_models.cc) touch
+// the data dir, so they too run on a small pool of their own.
+//
+// Ownership: borrows the registry, the lookup handler, the auth policy, the
+// update sidecar (nullptr: PushUpdates is UNAVAILABLE) and the model loader
+// (nullptr: LoadModel is UNAVAILABLE).
 // Thread safety: gRPC calls it from many threads at once.
 #pragma once
 
+#include <functional>
+
 #include "engine/common/worker_pool.h"
+#include "engine/model/model_loader.h"
 #include "engine/model/model_registry.h"
 #include "engine/update/update_sidecar.h"
 #include "server/lookup_handler.h"
@@ -21,13 +28,16 @@ namespace strata {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(const ModelRegistry* registry, const LookupHandler* handler,
-               const AdminAuth* auth, UpdateSidecar* updates = nullptr)
+  AdminService(ModelRegistry* registry, const LookupHandler* handler,
+               const AdminAuth* auth, UpdateSidecar* updates = nullptr,
+               ModelLoader* loader = nullptr)
       : registry_(registry),
         handler_(handler),
         auth_(auth),
         updates_(updates),
-        push_pool_(/*threads=*/1, /*max_queued=*/64) {}
+        loader_(loader),
+        push_pool_(/*threads=*/1, /*max_queued=*/64),
+        model_pool_(/*threads=*/1, /*max_queued=*/16) {}
 
   grpc::ServerUnaryReactor* ListModels(
       grpc::CallbackServerContext* context,
@@ -43,12 +53,36 @@ class AdminService final : public v1::Admin::CallbackService {
       const v1::PushUpdatesRequest* request,
       v1::PushUpdatesResponse* response) override;
 
+  grpc::ServerUnaryReactor* LoadModel(
+      grpc::CallbackServerContext* context,
+      const v1::LoadModelRequest* request,
+      v1::LoadModelResponse* response) override;
+  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
+                                     const v1::GetModelRequest* request,
+                                     v1::GetModelResponse* response) override;
+  grpc::ServerUnaryReactor* UnloadModel(
+      grpc::CallbackServerContext* context,
+      const v1::UnloadModelRequest* request,
+      v1::UnloadModelResponse* response) override;
+  grpc::ServerUnaryReactor* ServeVersion(
+      grpc::CallbackServerContext* context,
+      const v1::ServeVersionRequest* request,
+      v1::ServeVersionResponse* response) override;
+
  private:
-  const ModelRegistry* const registry_;
+  // Admits the call, then runs `work` on the model pool and finishes the
+  // call with its status (RESOURCE_EXHAUSTED when the pool is full).
+  grpc::ServerUnaryReactor* RunModelCall(
+      grpc::CallbackServerContext* context,
+      std::function<absl::Status()> work);
+
+  ModelRegistry* const registry_;
   const LookupHandler* const handler_;
   const AdminAuth* const auth_;
   UpdateSidecar* const updates_;
-  WorkerPool push_pool_;  // runs PushUpdates; drained on destruction
+  ModelLoader* const loader_;
+  WorkerPool push_pool_;   // runs PushUpdates; drained on destruction
+  WorkerPool model_pool_;  // runs the model calls; drained on destruction
 };
 
 }  // namespace strata

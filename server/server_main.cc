@@ -146,7 +146,8 @@ int Serve(const ServerOptions& options) {
     spdlog::error("{}", std::string(admin_auth.status().message()));
     return 1;
   }
-  AdminService admin(registry, &handler, &*admin_auth, (*engine)->updates());
+  AdminService admin(registry, &handler, &*admin_auth, (*engine)->updates(),
+                     (*engine)->loader());
   DiagnosticsService diagnostics(options.max_message_bytes);
 
   MetricsRegistry metrics;

@@ -32,6 +32,7 @@ set(engine_api
     engine/batch/lookup_job.h
     engine/model/dense/dense_network.h
     engine/model/dense_model.h
+    engine/model/model_loader.h
     engine/model/model_manifest.h
     engine/model/model_registry.h
     engine/store/tier.h

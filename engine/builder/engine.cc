@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(
                         absl::StrCat("updates: ", updates.status().message()));
   }
   engine->updates_ = std::move(*updates);
+  engine->loader_ = std::make_unique<ModelLoader>(engine->store_.get(),
+                                                  engine->registry_.get());
   engine->batcher_ = std::make_unique<Batcher>(options.batcher);
   return engine;
 }
@@ -59,6 +61,7 @@ void Engine::StopLookups() { batcher_.reset(); }
 
 void Engine::Stop() {
   StopLookups();
+  if (loader_ != nullptr) loader_->Stop();
   if (updates_ != nullptr) updates_->Stop();
 }
 

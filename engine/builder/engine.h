@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "engine/batch/batcher.h"
 #include "engine/builder/engine_options.h"
+#include "engine/model/model_loader.h"
 #include "engine/model/model_registry.h"
 #include "engine/update/update_sidecar.h"
 
@@ -35,11 +36,14 @@ class Engine {
   // nullptr after StopLookups.
   Batcher* batcher() const { return batcher_.get(); }
   UpdateSidecar* updates() const { return updates_.get(); }
+  // Loads model versions while serving (Admin/LoadModel).
+  ModelLoader* loader() const { return loader_.get(); }
 
   // Finishes every queued lookup and stops the workers; Submit is then
   // impossible (batcher() is nullptr). Idempotent.
   void StopLookups();
-  // StopLookups, then stops the update sidecar. Idempotent.
+  // StopLookups, then stops the loader (cancelling a running load) and the
+  // update sidecar. Idempotent.
   void Stop();
 
   // One line on the GPU this build can use ("no CUDA device", ...).
@@ -53,6 +57,7 @@ class Engine {
   std::unique_ptr<ModelStore> store_;
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<UpdateSidecar> updates_;
+  std::unique_ptr<ModelLoader> loader_;
   std::unique_ptr<Batcher> batcher_;
 };
 

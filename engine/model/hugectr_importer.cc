@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <set>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -32,6 +34,7 @@ struct TableInput {
   std::unique_ptr<MappedFile> emb_vector;  // (rows, dim) float32
   uint64_t rows = 0;
   uint32_t dim = 0;
+  float default_value = 0.0f;
   std::string sst_path;
   std::unique_ptr<TableFile> file;  // written by WriteSst
 };
@@ -61,22 +64,46 @@ absl::StatusOr<std::vector<std::string>> ListTables(const std::string& from) {
   return names;
 }
 
-absl::StatusOr<TableInput> OpenTable(const std::string& from,
-                                     const std::string& name,
-                                     const ImportOptions& options) {
-  STRATA_RETURN_IF_ERROR(ValidateName("table", name));
-  const std::string dir = absl::StrCat(from, "/", name, kTableSuffix);
+absl::StatusOr<TableInput> OpenTable(const HugeCtrTableSource& source) {
+  STRATA_RETURN_IF_ERROR(ValidateName("table", source.name));
   TableInput t;
-  t.name = name;
-  STRATA_ASSIGN_OR_RETURN(t.keys, MappedFile::Open(dir + "/key"));
-  STRATA_ASSIGN_OR_RETURN(t.emb_vector, MappedFile::Open(dir + "/emb_vector"));
+  t.name = source.name;
+  t.default_value = source.default_value;
+  STRATA_ASSIGN_OR_RETURN(t.keys, MappedFile::Open(source.dir + "/key"));
+  STRATA_ASSIGN_OR_RETURN(t.emb_vector,
+                          MappedFile::Open(source.dir + "/emb_vector"));
   STRATA_ASSIGN_OR_RETURN(
       HugeCtrTableShape shape,
-      CheckHugeCtrTableSizes(name, t.keys->size(), t.emb_vector->size(),
-                             options.dim));
+      CheckHugeCtrTableSizes(source.name, t.keys->size(),
+                             t.emb_vector->size(), source.dim));
   t.rows = shape.rows;
   t.dim = shape.dim;
   return t;
+}
+
+// Every table of the import, opened and size-checked.
+absl::StatusOr<std::vector<TableInput>> OpenTables(
+    const std::string& from, const ImportOptions& options) {
+  std::vector<HugeCtrTableSource> sources = options.tables;
+  if (sources.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListTables(from));
+    for (const std::string& name : names) {
+      sources.push_back(HugeCtrTableSource{
+          name, absl::StrCat(from, "/", name, kTableSuffix), options.dim,
+          options.default_value});
+    }
+  }
+  std::set<std::string> seen;
+  std::vector<TableInput> tables;
+  for (const HugeCtrTableSource& source : sources) {
+    if (!seen.insert(source.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", source.name, " is listed twice"));
+    }
+    STRATA_ASSIGN_OR_RETURN(TableInput t, OpenTable(source));
+    tables.push_back(std::move(t));
+  }
+  return tables;
 }
 
 constexpr uint64_t kProgressEveryRows = 1 << 18;
@@ -109,9 +136,13 @@ absl::Status WriteSst(const ModelStore& store, TableInput& t,
     STRATA_RETURN_IF_ERROR(t.file->Add(
         key, absl::MakeConstSpan(t.emb_vector->data() + index * row_bytes,
                                  row_bytes)));
-    if (++written % kProgressEveryRows == 0 && options.progress) {
+    if (++written % kProgressEveryRows == 0) {
+      if (options.cancel != nullptr && options.cancel->load()) {
+        return absl::CancelledError(
+            absl::StrCat("import cancelled while writing table ", t.name));
+      }
       progress->rows_done += kProgressEveryRows;
-      options.progress(*progress);
+      if (options.progress) options.progress(*progress);
     }
   }
   progress->rows_done += written % kProgressEveryRows;
@@ -179,21 +210,39 @@ absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
   return offsets;
 }
 
+absl::StatusOr<std::vector<TableSpec>> InspectHugeCtrModel(
+    const std::string& from_dir, const ImportOptions& options) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<TableInput> tables,
+                          OpenTables(from_dir, options));
+  std::vector<TableSpec> specs;
+  for (const TableInput& t : tables) {
+    specs.push_back(TableSpec{t.name, t.dim, t.rows, t.default_value, ""});
+  }
+  return specs;
+}
+
 absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
                                                  const std::string& model,
                                                  const std::string& from_dir,
                                                  const ImportOptions& options) {
   STRATA_RETURN_IF_ERROR(ValidateName("model", model));
-  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListTables(from_dir));
-
   // 1. Validate every table's sizes before doing any work.
-  std::vector<TableInput> tables;
-  for (const std::string& name : names) {
-    STRATA_ASSIGN_OR_RETURN(TableInput t, OpenTable(from_dir, name, options));
-    tables.push_back(std::move(t));
-  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<TableInput> tables,
+                          OpenTables(from_dir, options));
 
-  STRATA_ASSIGN_OR_RETURN(uint64_t version, store->NextVersion(model));
+  uint64_t version = options.version;
+  if (version == 0) {
+    STRATA_ASSIGN_OR_RETURN(version, store->NextVersion(model));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(std::vector<ModelManifest> stored,
+                            store->ListManifests());
+    for (const ModelManifest& m : stored) {
+      if (m.name == model && m.version == version) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "model ", model, " version ", version, " is already stored"));
+      }
+    }
+  }
   std::optional<DenseSpec> dense;
   if (!options.dense_graph.empty()) {
     std::vector<TableSpec> specs;
@@ -255,7 +304,7 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
       STRATA_RETURN_IF_ERROR(store->rocksdb()->IngestTable(cf_name, *t.file));
       created.push_back(cf_name);
       manifest.tables.push_back(
-          TableSpec{t.name, t.dim, t.rows, options.default_value, cf_name});
+          TableSpec{t.name, t.dim, t.rows, t.default_value, cf_name});
     }
     if (dense.has_value()) {
       STRATA_RETURN_IF_ERROR(

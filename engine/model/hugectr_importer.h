@@ -11,6 +11,7 @@
 // Not thread-safe with respect to other writers of the same model name.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,7 +33,21 @@ struct ImportProgress {
   std::string table;  // the table being written
 };
 
+// One table read from its own folder (HPS's sparse_files list them so).
+struct HugeCtrTableSource {
+  std::string name;       // the table's name in Strata
+  std::string dir;        // holds `key` and `emb_vector`
+  uint32_t dim = 0;       // expected dim; 0 infers it
+  float default_value = 0.0f;
+};
+
 struct ImportOptions {
+  // The version to create; 0 = one above the newest stored. An existing
+  // version is ALREADY_EXISTS.
+  uint64_t version = 0;
+  // When not empty, the tables to import, each from its own folder, instead
+  // of the <table>.model folders of `from_dir`.
+  std::vector<HugeCtrTableSource> tables;
   // Expected dim of every table; 0 infers it from the file sizes.
   uint32_t dim = 0;
   // Element value of the default row of every table.
@@ -49,6 +64,9 @@ struct ImportOptions {
   // Called on the importing thread every few hundred thousand rows and at
   // each phase change (empty: no reports). It must not throw.
   std::function<void(const ImportProgress&)> progress;
+  // When set and true, the import stops at its next progress step with
+  // CANCELLED, leaving nothing behind.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // What a table's `key` and `emb_vector` files hold, judged by their sizes.
@@ -69,6 +87,12 @@ struct HugeCtrTableShape {
 // Parses "topic/partition=offset,..." into ImportOptions::update_offsets.
 [[nodiscard]] absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
     const std::string& text);
+
+// What an import of `from_dir` (or options.tables) would create, judged by
+// the files' sizes alone (no row is read): every table's name, dim and rows,
+// or the error the import would stop with before writing anything. Cheap.
+[[nodiscard]] absl::StatusOr<std::vector<TableSpec>> InspectHugeCtrModel(
+    const std::string& from_dir, const ImportOptions& options);
 
 [[nodiscard]] absl::StatusOr<ModelManifest> ImportHugeCtrModel(
     ModelStore* store, const std::string& model, const std::string& from_dir,

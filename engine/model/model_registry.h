@@ -1,13 +1,21 @@
 // ModelRegistry: the models a server serves, each with one TierChain per
 // table: host hash map (when sized) -> Redis Cluster (when configured) ->
-// RocksDB, and its dense network when it has one. Opening it loads the newest
-// stored version of every model in the ModelStore (a restart reopens what is on
-// disk; nothing is re-imported).
+// RocksDB, and its dense network when it has one.
+//
+// Each model has at most one serving version (what a request without a
+// version gets) and any number of staged ones (loaded, reachable only by a
+// request that pins their version). Serve() switches the serving pointer
+// atomically: a request that already holds the old version finishes on it,
+// and the old version's tiers go when its last holder lets go. Which version
+// serves, and which models are unloaded, is stored in the data dir, so
+// Open() reopens exactly that (a model never chosen serves its newest stored
+// version); nothing is re-imported.
 //
 // Ownership: the registry borrows the store, which must outlive it. Models
 // are handed out as shared_ptr<const Model>: a caller may keep using one
 // after the registry moves on to another version.
-// Thread safety: all methods are safe for concurrent calls.
+// Thread safety: all methods are safe for concurrent calls; the changing
+// ones (Serve, Stage, Unload, DeleteVersion) run one at a time.
 #pragma once
 
 #include <cstdint>
@@ -95,10 +103,45 @@ class ModelRegistry {
                                     uint64_t version = 0) const;
   // Every serving model, sorted by name.
   std::vector<std::shared_ptr<const Model>> List() const;
+  // The versions of `name` loaded in memory (serving and staged), ascending.
+  std::vector<uint64_t> LoadedVersions(const std::string& name) const;
+
+  // Makes stored version `manifest` the serving version of its model (loading
+  // its tiers unless it is staged), and records the choice in the data dir.
+  [[nodiscard]] absl::Status Serve(const ModelManifest& manifest);
+  // Serve() for version `version` of `name` as stored in the data dir.
+  [[nodiscard]] absl::Status ServeStored(const std::string& name,
+                                         uint64_t version);
+  // The versions of `name` stored in the data dir, ascending.
+  [[nodiscard]] absl::StatusOr<std::vector<uint64_t>> StoredVersions(
+      const std::string& name) const;
+  // Loads stored version `manifest` without serving it (pinned requests only).
+  [[nodiscard]] absl::Status Stage(const ModelManifest& manifest);
+  // Stops serving `name` (every loaded version), and records it: a restart
+  // leaves it unloaded. NOT_FOUND when nothing of it is loaded.
+  [[nodiscard]] absl::Status Unload(const std::string& name);
+  // Deletes a stored version that does not serve: its manifest at once (it
+  // is gone for a restart), its rows once the last request holding it ends.
+  // FAILED_PRECONDITION for the serving version; NOT_FOUND when not stored.
+  [[nodiscard]] absl::Status DeleteVersion(const std::string& name,
+                                           uint64_t version);
+  // Drops the rows of deleted versions no request holds any more; cheap when
+  // there are none. The changing methods call it too.
+  void ReleaseDeleted();
 
  private:
+  // A deleted version whose rows wait for the last holder of its Model.
+  struct Deleted {
+    std::weak_ptr<const Model> holder;  // expired: nobody reads it
+    std::vector<std::string> tables;
+    std::string blob;  // the dense graph's blob id, or empty
+  };
+
   ModelRegistry(ModelStore* store, const RegistryOptions& options)
       : store_(store), options_(options) {}
+  // The data-dir key recording what serves for `name`.
+  static std::string ServingKey(const std::string& name);
+  void ReleaseDeletedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(change_mu_);
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> Load(
       const ModelManifest& manifest, uint64_t total_bytes) const;
   [[nodiscard]] absl::StatusOr<std::unique_ptr<DenseModel>> LoadDense(
@@ -108,9 +151,22 @@ class ModelRegistry {
   ModelStore* const store_;
   const RegistryOptions options_;
 
+  // Serializes the changing methods (held while tiers load, never by Find).
+  absl::Mutex change_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::vector<Deleted> deleted_ ABSL_GUARDED_BY(change_mu_);
+  // Every Model built since Open, by "<model>@<version>", so that a deleted
+  // version's rows outlive a request still holding a replaced copy.
+  std::map<std::string, std::weak_ptr<const Model>> built_
+      ABSL_GUARDED_BY(change_mu_);
+
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<const Model>> serving_
       ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<uint64_t, std::shared_ptr<const Model>>>
+      staged_ ABSL_GUARDED_BY(mu_);
+  // Bytes of every serving model's tables: cache tiers are sized by their
+  // table's share of it.
+  uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace strata

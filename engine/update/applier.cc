@@ -65,6 +65,11 @@ absl::StatusOr<ApplyCounts> Applier::Write(
     if (target.model == nullptr) {
       return absl::NotFoundError(absl::StrCat("no serving model ", name));
     }
+    if (logged && position->version != 0 &&
+        position->version != target.model->version()) {
+      ++counts.stale_messages;  // read for a version swapped out since
+      continue;
+    }
     if (logged) {
       auto it = target.model->manifest().update_offsets.find(
           PartitionKey(position->topic, position->partition));
@@ -145,6 +150,9 @@ absl::Status Applier::Skip(const UpdatePosition& position) {
   if (model == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no serving model ", position.model));
+  }
+  if (position.version != 0 && position.version != model->version()) {
+    return absl::OkStatus();  // read for a version swapped out since
   }
   const std::string scope =
       ModelStore::VersionId(model->name(), model->version());

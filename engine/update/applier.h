@@ -57,6 +57,11 @@ struct UpdatePosition {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;  // of the message itself
+  // The model version the partition was positioned for (0 = whichever
+  // serves). A message read for a version that no longer serves is left
+  // out, counted stale, and its position not stored: the source re-reads
+  // the partition from the serving version's own position.
+  uint64_t version = 0;
 };
 
 // What one ApplyLogged wrote.

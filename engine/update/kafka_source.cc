@@ -42,6 +42,7 @@ class KafkaSource final : public UpdateSource {
     std::string topic;
     int32_t partition = 0;
     int64_t next = -1;  // next offset to read; -1 until known
+    uint64_t version = 0;  // the model version it is positioned for
     // The broker no longer had `next` and the consumer jumped to the oldest
     // offset it had: the next message says how many were lost.
     bool reset = false;
@@ -62,6 +63,12 @@ class KafkaSource final : public UpdateSource {
   };
 
   void Run();
+  // The topics of every serving model, each tagged with its version.
+  std::map<std::string, TopicInfo> WantedTopics() const;
+  // Follows the registry: drops the partitions of models no longer served
+  // and moves those of a model whose serving version changed to that
+  // version's own position.
+  void SyncTopics();
   void RefreshAssignment();
   // Applies messages already fetched, in order, in as few writes as possible.
   void HandleBatch(absl::Span<rd_kafka_message_t* const> batch);
@@ -84,8 +91,10 @@ class KafkaSource final : public UpdateSource {
   const KafkaSourceOptions options_;
   const ModelRegistry* const registry_;
   Applier* const applier_;
-  std::map<std::string, TopicInfo> topics_;
   rd_kafka_t* rk_ = nullptr;
+
+  // Owned by the consumer thread (set by Start before it runs).
+  std::map<std::string, TopicInfo> topics_;
 
   // Owned by the consumer thread.
   std::map<std::string, Partition> assigned_;  // by "<topic>/<partition>"
@@ -99,16 +108,22 @@ class KafkaSource final : public UpdateSource {
   std::atomic<bool> connected_{false};
 };
 
-absl::Status KafkaSource::Start() {
+std::map<std::string, TopicInfo> KafkaSource::WantedTopics() const {
+  std::map<std::string, TopicInfo> topics;
   for (const auto& model : registry_->List()) {
-    topics_[StrataTopic(options_.topic_prefix, model->name())] =
-        TopicInfo{model->name(), "", false};
+    topics[StrataTopic(options_.topic_prefix, model->name())] =
+        TopicInfo{model->name(), "", false, model->version()};
     if (!options_.hps_topics) continue;
     for (const auto& [table, unused] : model->tables()) {
-      topics_[HpsTopic(model->name(), table)] =
-          TopicInfo{model->name(), table, true};
+      topics[HpsTopic(model->name(), table)] =
+          TopicInfo{model->name(), table, true, model->version()};
     }
   }
+  return topics;
+}
+
+absl::Status KafkaSource::Start() {
+  topics_ = WantedTopics();
   char err[512];
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options_.brokers},
@@ -195,7 +210,65 @@ void KafkaSource::Run() {
   }
 }
 
+void KafkaSource::SyncTopics() {
+  std::map<std::string, TopicInfo> wanted = WantedTopics();
+  rd_kafka_topic_partition_list_t* drop = rd_kafka_topic_partition_list_new(4);
+  rd_kafka_topic_partition_list_t* seek = rd_kafka_topic_partition_list_new(4);
+  for (auto it = assigned_.begin(); it != assigned_.end();) {
+    Partition& part = it->second;
+    auto topic = wanted.find(part.topic);
+    if (topic == wanted.end()) {
+      spdlog::info("kafka: {} no longer serves; stop reading {}",
+                   topics_[part.topic].model, it->first);
+      rd_kafka_topic_partition_list_add(drop, part.topic.c_str(),
+                                        part.partition);
+      it = assigned_.erase(it);
+      continue;
+    }
+    const TopicInfo& info = topic->second;
+    if (part.version != info.version) {
+      absl::StatusOr<std::optional<int64_t>> next =
+          applier_->NextOffset(info.model, part.topic, part.partition);
+      if (!next.ok()) {  // the model went away meanwhile: next sync
+        ++it;
+        continue;
+      }
+      rd_kafka_topic_partition_list_add(seek, part.topic.c_str(),
+                                        part.partition)
+          ->offset = next->value_or(RD_KAFKA_OFFSET_BEGINNING);
+      spdlog::info("kafka: {} serves version {}: reading {} from {}",
+                   info.model, info.version, it->first,
+                   next->has_value() ? absl::StrCat("offset ", **next)
+                                     : std::string("the beginning"));
+      part.version = info.version;
+      part.next = next->value_or(-1);
+      part.reset = false;
+    }
+    ++it;
+  }
+  if (drop->cnt > 0) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_, drop)) {
+      spdlog::error("kafka: unassign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  }
+  if (seek->cnt > 0) {
+    // Seeking bumps the partitions' fetch version: messages fetched for the
+    // old position are discarded by librdkafka, and the Applier refuses any
+    // that were already polled (their position names the old version).
+    if (rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, seek, 5000)) {
+      spdlog::error("kafka: seek: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(drop);
+  rd_kafka_topic_partition_list_destroy(seek);
+  topics_ = std::move(wanted);
+  assigned_count_ = static_cast<uint32_t>(assigned_.size());
+}
+
 void KafkaSource::RefreshAssignment() {
+  SyncTopics();
   rd_kafka_topic_partition_list_t* add = rd_kafka_topic_partition_list_new(4);
   for (const auto& [topic, info] : topics_) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
@@ -223,7 +296,7 @@ void KafkaSource::RefreshAssignment() {
                         std::string(next.status().message()));
           continue;
         }
-        Partition part{topic, id, next->value_or(-1)};
+        Partition part{topic, id, next->value_or(-1), info.version};
         rd_kafka_topic_partition_list_add(add, topic.c_str(), id)->offset =
             next->has_value() ? **next : RD_KAFKA_OFFSET_BEGINNING;
         spdlog::info("kafka: reading {} from {}", key,
@@ -265,9 +338,12 @@ void KafkaSource::HandleBatch(absl::Span<rd_kafka_message_t* const> batch) {
     if (info == topics_.end()) continue;  // not ours (cannot happen)
     std::string key = Applier::PartitionKey(topic, m->partition);
     if (retrying.count(key) != 0) continue;
-    Partition& part = assigned_[key];
+    auto assigned = assigned_.find(key);
+    if (assigned == assigned_.end()) continue;  // unassigned since fetched
+    Partition& part = assigned->second;
     NoteGap(part, key, m->offset);
-    UpdatePosition pos{info->second.model, topic, m->partition, m->offset};
+    UpdatePosition pos{info->second.model, topic, m->partition, m->offset,
+                       part.version};
     absl::string_view payload(static_cast<const char*>(m->payload), m->len);
     absl::StatusOr<DecodedUpdate> update =
         info->second.hps

@@ -52,6 +52,7 @@ struct TopicInfo {
   std::string model;
   std::string table;  // empty for Strata topics
   bool hps = false;
+  uint64_t version = 0;  // the serving version it is read for (0: unknown)
 };
 std::optional<TopicInfo> ParseTopic(const std::string& prefix,
                                     const std::string& topic);

@@ -29,6 +29,9 @@ std::unique_ptr<rocksdb::Options> MakeOptions(const RocksDbStoreOptions& o) {
   options->create_if_missing = o.create_if_missing;
   options->create_missing_column_families = true;
   options->IncreaseParallelism(2);
+  // A restart after a crash replays the WAL into memtables instead of
+  // flushing it to new SST files at open: reopening does no write work.
+  options->avoid_flush_during_recovery = true;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   table.filter_policy.reset();  // point lookups go through the index
@@ -336,6 +339,20 @@ absl::StatusOr<std::vector<std::string>> RocksDbStore::ListManifests() const {
   }
   STRATA_RETURN_IF_ERROR(FromRocksDb(it->status(), "listing manifests"));
   return out;
+}
+
+absl::Status RocksDbStore::DeleteManifest(absl::string_view id) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Delete(wo, absl::StrCat(kManifestPrefix, id)),
+                     "deleting a manifest");
+}
+
+absl::Status RocksDbStore::DeleteBlob(absl::string_view id) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Delete(wo, absl::StrCat(kBlobPrefix, id)),
+                     "deleting a blob");
 }
 
 absl::Status RocksDbStore::PutBlob(absl::string_view id,

@@ -142,12 +142,16 @@ class RocksDbStore {
   [[nodiscard]] absl::Status PutManifest(absl::string_view id,
                                          const std::string& document);
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListManifests() const;
+  // Removes a manifest (missing ids are fine), durably.
+  [[nodiscard]] absl::Status DeleteManifest(absl::string_view id);
 
   // Blobs: opaque byte strings by id, durably written before the manifest
   // that names them. NOT_FOUND when `id` was never written.
   [[nodiscard]] absl::Status PutBlob(absl::string_view id,
                                      absl::string_view bytes);
   [[nodiscard]] absl::StatusOr<std::string> GetBlob(absl::string_view id) const;
+  // Removes a blob (missing ids are fine), durably.
+  [[nodiscard]] absl::Status DeleteBlob(absl::string_view id);
 
   // Raw access for benchmark baselines only; the include check keeps RocksDB
   // headers inside engine/store/rocksdb/ and the tests.
