@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +33,7 @@
 #include "server/security/admin_auth.h"
 #include "server/security/server_credentials.h"
 #include "server/server_options.h"
+#include "server/startup_models.h"
 
 namespace strata {
 namespace {
@@ -95,7 +97,16 @@ int Serve(const ServerOptions& options) {
                  model->version(), model->tables().size(),
                  model->dense() != nullptr ? ", dense network" : "");
   }
-  if (registry->List().empty()) {
+  for (const std::string& warning : options.hps_warnings) {
+    spdlog::warn("hps config: {}", warning);
+  }
+  absl::StatusOr<std::vector<std::string>> startup =
+      SubmitStartupModels(options.hps_models, engine->get());
+  if (!startup.ok()) {
+    spdlog::error("{}", std::string(startup.status().message()));
+    return 1;
+  }
+  if (registry->List().empty() && startup->empty()) {
     spdlog::warn("no models in {}; import one with `strata import`",
                  options.engine.data_dir);
   }
@@ -197,7 +208,22 @@ int Serve(const ServerOptions& options) {
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
+  // SERVING once the first start's imports are done (at once without any).
+  std::atomic<bool> stopping{false};
+  health->SetServingStatus(startup->empty());
+  std::thread startup_watch;
+  if (!startup->empty()) {
+    startup_watch = std::thread([&] {
+      while (!stopping.load()) {
+        if (StartupModelsDone(*startup, engine->get())) {
+          spdlog::info("first-start imports done: SERVING");
+          health->SetServingStatus(true);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
   if (metrics_server != nullptr && !options.metrics_port_file.empty() &&
       !WritePortFile(options.metrics_port_file, metrics_server->port())) {
     spdlog::error("cannot write port file {}", options.metrics_port_file);
@@ -219,6 +245,8 @@ int Serve(const ServerOptions& options) {
   int sig = WaitForSignal();
   spdlog::info("signal {}: NOT_SERVING, draining for up to {} ms", sig,
                options.shutdown_grace_ms);
+  stopping = true;
+  if (startup_watch.joinable()) startup_watch.join();
   health->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/read_file.h"
+#include "engine/common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace strata {
@@ -93,6 +94,12 @@ absl::Status ServerOptions::MergeJson(const std::string& text) {
     return absl::InvalidArgumentError("config is not a JSON object");
   }
   for (const auto& [key, value] : j.items()) {
+    if (key == "hps_models") {
+      absl::StatusOr<std::vector<HpsModel>> models = HpsModelsFromJson(value);
+      if (!models.ok()) return models.status();
+      hps_models = *std::move(models);
+      continue;
+    }
     bool known = false;
     try {
 #define STRATA_MERGE_FIELD(name, field, help)   \
@@ -124,6 +131,20 @@ absl::Status ServerOptions::MergeJsonFile(const std::string& path) {
   return s;
 }
 
+absl::Status ServerOptions::MergeHpsConfigFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadWholeFile("HPS config", path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<HpsConversion> converted = ConvertHpsConfig(*text);
+  if (!converted.ok()) {
+    return absl::Status(converted.status().code(),
+                        absl::StrCat(path, ": ", converted.status().message()));
+  }
+  STRATA_RETURN_IF_ERROR(MergeJson(converted->options.dump()));
+  hps_models = std::move(converted->models);
+  hps_warnings = std::move(converted->warnings);
+  return absl::OkStatus();
+}
+
 void ServerOptions::AddFlags(CLI::App& app) {
 #define STRATA_ADD_FLAG(name, field, help) \
   app.add_option(FlagName(#name), field, help)->capture_default_str();
@@ -132,13 +153,25 @@ void ServerOptions::AddFlags(CLI::App& app) {
 }
 
 int ParseServerOptions(int argc, char** argv, ServerOptions* options) {
-  // The config file comes first, so that flags override it: find it before
-  // the real parse.
-  std::string config;
+  // The ps.json and config files come first, so that flags override them:
+  // find them before the real parse.
+  std::string config, hps_config;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--config" && i + 1 < argc) config = argv[i + 1];
     if (arg.starts_with("--config=")) config = std::string(arg.substr(9));
+    if (arg == "--hps-config" && i + 1 < argc) hps_config = argv[i + 1];
+    if (arg.starts_with("--hps-config=")) {
+      hps_config = std::string(arg.substr(13));
+    }
+  }
+  if (!hps_config.empty()) {
+    absl::Status s = options->MergeHpsConfigFile(hps_config);
+    if (!s.ok()) {
+      std::fprintf(stderr, "strata-server: %s\n",
+                   std::string(s.message()).c_str());
+      return 2;
+    }
   }
   if (!config.empty()) {
     absl::Status s = options->MergeJsonFile(config);
@@ -156,6 +189,11 @@ int ParseServerOptions(int argc, char** argv, ServerOptions* options) {
   app.add_option("--config", config,
                  "JSON file whose keys are the option names below "
                  "(data_dir, listen, ...); flags override it");
+  app.add_option("--hps-config", hps_config,
+                 "A HugeCTR HPS ps.json: its settings as `strata convert-hps` "
+                 "maps them (warnings for what Strata cannot honour), and "
+                 "its models imported into the data dir on first start; "
+                 "--config and flags override it");
   options->AddFlags(app);
   try {
     app.parse(argc, argv);

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/builder/engine_options.h"
+#include "engine/builder/hps_config.h"
 #include "server/security/server_credentials.h"
 
 namespace CLI {
@@ -158,6 +160,13 @@ struct ServerOptions {
   std::string admin_token_file = "";
   std::string admin_allowed_sans = "";  // comma-separated
   bool enable_diagnostics = false;
+  // Models to import into the data dir on first start (each once: a model
+  // with a stored version is left alone). Set by the config key
+  // "hps_models" (what `strata convert-hps` writes) or by --hps-config.
+  std::vector<HpsModel> hps_models;
+  // HugeCTR ps.json settings Strata cannot honour (--hps-config), logged at
+  // start.
+  std::vector<std::string> hps_warnings;
 
   [[nodiscard]] absl::Status Validate() const;
 
@@ -167,12 +176,15 @@ struct ServerOptions {
   // Sets the fields named in a JSON object; unknown keys are an error.
   [[nodiscard]] absl::Status MergeJson(const std::string& json);
   [[nodiscard]] absl::Status MergeJsonFile(const std::string& path);
+  // Merges what a HugeCTR ps.json maps to (hps_config.h).
+  [[nodiscard]] absl::Status MergeHpsConfigFile(const std::string& path);
 
   // Declares one flag per field on `app`, bound to this struct.
   void AddFlags(CLI::App& app);
 };
 
-// Parses `--config FILE` and flags into options (defaults < file < flags).
+// Parses `--hps-config FILE` (a HugeCTR ps.json), `--config FILE` and flags
+// into options (defaults < ps.json < config file < flags).
 // Returns the exit code to use when parsing ends the program (--help or an
 // error, already printed), or -1 to go on.
 int ParseServerOptions(int argc, char** argv, ServerOptions* options);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/builder/hps_config_parse.h"
 #include "engine/common/status_macros.h"
+#include "engine/model/model_manifest.h"
 
 namespace strata {
 namespace {
@@ -203,6 +204,32 @@ json HpsModelsJson(const std::vector<HpsModel>& models) {
            {"default_value", std::stod(std::string(text, end.ptr))}});
     }
     out.push_back({{"model", m.name}, {"tables", std::move(tables)}});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<HpsModel>> HpsModelsFromJson(const json& models) {
+  if (!models.is_array()) return Invalid("hps_models must be a JSON array");
+  std::vector<HpsModel> out;
+  try {
+    for (const json& m : models) {
+      HpsModel model;
+      model.name = m.at("model").get<std::string>();
+      STRATA_RETURN_IF_ERROR(ValidateName("hps_models model", model.name));
+      const json& tables = m.at("tables");
+      if (!tables.is_array() || tables.empty()) {
+        return Invalid(absl::StrCat("hps_models ", model.name, ": no tables"));
+      }
+      for (const json& t : tables) {
+        model.table_names.push_back(t.at("name").get<std::string>());
+        model.sparse_files.push_back(t.at("sparse_file").get<std::string>());
+        model.dims.push_back(t.at("dim").get<uint32_t>());
+        model.default_values.push_back(t.value("default_value", 0.0f));
+      }
+      out.push_back(std::move(model));
+    }
+  } catch (const json::exception& e) {
+    return Invalid(absl::StrCat("hps_models: ", e.what()));
   }
   return out;
 }

@@ -64,5 +64,9 @@ struct HpsConversion {
 // [{"model": M, "tables": [{"name", "sparse_file", "dim", "default_value"}]}].
 // `models` as ConvertHpsConfig returns them (lists of equal length).
 nlohmann::json HpsModelsJson(const std::vector<HpsModel>& models);
+// The inverse of HpsModelsJson, for the server option; INVALID_ARGUMENT
+// names what is malformed.
+[[nodiscard]] absl::StatusOr<std::vector<HpsModel>> HpsModelsFromJson(
+    const nlohmann::json& models);
 
 }  // namespace strata

@@ -137,11 +137,20 @@ void ModelLoader::Execute(Job* job) {
   SetStatus(job, LoadState::kWriting);
   ImportOptions import = request.import;
   import.cancel = &stop_;
-  import.progress = [this, job, &elapsed](const ImportProgress& p) {
+  double last_log_s = 0;
+  import.progress = [this, job, &elapsed, &id,
+                     &last_log_s](const ImportProgress& p) {
+    const double seconds = elapsed();
+    if (seconds - last_log_s >= 5 && p.rows_total > 0) {
+      last_log_s = seconds;
+      spdlog::info("loading {}: {} {}%, {} of {} rows, {:.0f} rows/s", id,
+                   p.phase, 100 * p.rows_done / p.rows_total, p.rows_done,
+                   p.rows_total, p.rows_done / seconds);
+    }
     absl::MutexLock lock(&mu_);
     job->status.rows_done = p.rows_done;
     job->status.rows_total = p.rows_total;
-    job->status.seconds = elapsed();
+    job->status.seconds = seconds;
     job->status.state = std::string_view(p.phase) == "ingesting"
                             ? LoadState::kIngesting
                             : LoadState::kWriting;
