@@ -54,7 +54,7 @@ void AddImport(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "import",
-      "Import a HugeCTR sparse model folder into a data dir as the model's "
+      "Import a HugeCTR sparse model folder (or a `strata export` snapshot) into a data dir as the model's "
       "next version (offline: stop the server using the data dir first). "
       "Everything is validated before anything is written; a failed import "
       "leaves nothing behind.");
@@ -114,6 +114,46 @@ void AddImport(CLI::App& app) {
         manifest->tables.size(), static_cast<unsigned long long>(rows),
         manifest->dense.has_value() ? " and a dense network" : "",
         args->data_dir.c_str());
+  });
+}
+
+void AddExport(CLI::App& app) {
+  struct Args {
+    std::string data_dir = "./strata-data";
+    std::string model;
+    uint64_t version = 0;
+    std::string out;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "export",
+      "Write a model version as a snapshot folder (HugeCTR's layout plus "
+      "strata_snapshot.json: dims, default rows, checksums and the update "
+      "offsets its rows include) that `strata import`, `strata models load` "
+      "and a bootstrapping pod load. Offline: stop the server using the data "
+      "dir first (a running pod streams the same with Admin/StreamSnapshot).");
+  cmd->add_option("--data-dir", args->data_dir, "strata-server's data dir")
+      ->capture_default_str();
+  cmd->add_option("--model", args->model, "Model name")->required();
+  cmd->add_option("--version", args->version,
+                  "Version to export (default: the newest stored)");
+  cmd->add_option("--out", args->out, "Folder to create")->required();
+  cmd->callback([args] {
+    ProgressBar bar("rows");
+    auto info = ExportFromDataDir(
+        args->data_dir, args->model, args->version, args->out,
+        [&bar](uint64_t done, uint64_t total) {
+          bar.Update(done, total, "exporting");
+        });
+    bar.Finish();
+    if (!info.ok()) Fail("export", std::string(info.status().message()));
+    uint64_t rows = 0;
+    for (const SnapshotTable& t : info->tables) rows += t.rows;
+    std::printf("exported model %s version %llu: %zu tables, %llu rows to %s\n",
+                info->model.c_str(),
+                static_cast<unsigned long long>(info->version),
+                info->tables.size(), static_cast<unsigned long long>(rows),
+                args->out.c_str());
   });
 }
 

@@ -20,6 +20,7 @@ void AddGenModel(CLI::App& app);
 void AddDevBroker(CLI::App& app);  // client/cmd_updates.cc
 void AddPublish(CLI::App& app);    // client/cmd_updates.cc
 void AddImport(CLI::App& app);
+void AddExport(CLI::App& app);
 void AddConvertHps(CLI::App& app);  // client/cmd_convert_hps.cc
 void AddLookup(CLI::App& app);
 void AddInfer(CLI::App& app);  // client/cmd_infer.cc

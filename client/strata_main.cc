@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("strata"));
   CLI::App app(
       "strata: the Strata embedding service's command-line tool.\n"
-      "Offline: gen-model, import, convert-hps. Against a running strata-server: lookup, "
+      "Offline: gen-model, import, export, convert-hps. Against a running strata-server: lookup, "
       "models, stats, bench.",
       "strata");
   app.require_subcommand(1);
@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   strata::cli::AddDevBroker(app);
   strata::cli::AddPublish(app);
   strata::cli::AddImport(app);
+  strata::cli::AddExport(app);
   strata::cli::AddConvertHps(app);
   strata::cli::AddLookup(app);
   strata::cli::AddInfer(app);

@@ -19,6 +19,7 @@
 #include "engine/common/mapped_file.h"
 #include "engine/common/status_macros.h"
 #include "engine/model/dense_binding.h"
+#include "engine/model/snapshot.h"
 
 namespace strata {
 namespace {
@@ -211,7 +212,12 @@ absl::StatusOr<std::map<std::string, int64_t>> ParseUpdateOffsets(
 }
 
 absl::StatusOr<std::vector<TableSpec>> InspectHugeCtrModel(
-    const std::string& from_dir, const ImportOptions& options) {
+    const std::string& from_dir, const ImportOptions& requested) {
+  ImportOptions options = requested;
+  if (IsSnapshotDir(from_dir)) {
+    STRATA_RETURN_IF_ERROR(
+        PrepareSnapshotImport(from_dir, /*verify=*/false, &options).status());
+  }
   STRATA_ASSIGN_OR_RETURN(std::vector<TableInput> tables,
                           OpenTables(from_dir, options));
   std::vector<TableSpec> specs;
@@ -221,11 +227,15 @@ absl::StatusOr<std::vector<TableSpec>> InspectHugeCtrModel(
   return specs;
 }
 
-absl::StatusOr<ModelManifest> ImportHugeCtrModel(ModelStore* store,
-                                                 const std::string& model,
-                                                 const std::string& from_dir,
-                                                 const ImportOptions& options) {
+absl::StatusOr<ModelManifest> ImportHugeCtrModel(
+    ModelStore* store, const std::string& model, const std::string& from_dir,
+    const ImportOptions& requested) {
   STRATA_RETURN_IF_ERROR(ValidateName("model", model));
+  ImportOptions options = requested;
+  if (IsSnapshotDir(from_dir)) {  // checksums first: nothing bad is read
+    STRATA_RETURN_IF_ERROR(
+        PrepareSnapshotImport(from_dir, /*verify=*/true, &options).status());
+  }
   // 1. Validate every table's sizes before doing any work.
   STRATA_ASSIGN_OR_RETURN(std::vector<TableInput> tables,
                           OpenTables(from_dir, options));

@@ -1,4 +1,7 @@
 // Imports a HugeCTR sparse model into a ModelStore as a new model version.
+// A Strata snapshot folder (snapshot.h) imports the same way, its checksums
+// verified first and its dims, default rows, offsets and dense graph taken
+// from its description.
 //
 // Input: a folder holding one `<table>.model/` folder per table, each with
 //   key         int64 little-endian keys, (rows)

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -298,6 +299,48 @@ absl::StatusOr<std::optional<int64_t>> RocksDbStore::ReadOffset(
                                             "\" for ", topic, "/", partition));
   }
   return offset;
+}
+
+absl::Status RocksDbStore::ScanConsistent(
+    absl::Span<const std::string> tables, absl::string_view offset_scope,
+    const std::function<absl::Status(size_t table, int64_t key,
+                                     absl::string_view row)>& row,
+    std::map<std::string, int64_t>* offsets) const {
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  absl::Cleanup release = [&] { db_->ReleaseSnapshot(snapshot); };
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.fill_cache = false;  // a full scan must not evict the serving rows
+  for (size_t i = 0; i < tables.size(); ++i) {
+    rocksdb::ColumnFamilyHandle* cf = FindColumnFamily(tables[i]);
+    if (cf == nullptr) {
+      return absl::DataLossError(absl::StrCat("table ", tables[i], " is missing"));
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != kEncodedKeySize) {
+        return absl::DataLossError(
+            absl::StrCat("table ", tables[i], " holds a malformed key"));
+      }
+      STRATA_RETURN_IF_ERROR(
+          row(i, DecodeKey(it->key().data()),
+              absl::string_view(it->value().data(), it->value().size())));
+    }
+    STRATA_RETURN_IF_ERROR(
+        FromRocksDb(it->status(), absl::StrCat("scanning ", tables[i])));
+  }
+  const std::string prefix = absl::StrCat("offset/", offset_scope, "/");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    int64_t next = 0;
+    if (!absl::SimpleAtoi(absl::string_view(it->value().data(), it->value().size()), &next)) {
+      return absl::DataLossError(
+          absl::StrCat("bad stored offset under ", it->key().ToString()));
+    }
+    (*offsets)[it->key().ToString().substr(prefix.size())] = next;
+  }
+  return FromRocksDb(it->status(), "scanning stored offsets");
 }
 
 absl::StatusOr<std::unique_ptr<TableFile>> RocksDbStore::NewTableFile(

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -130,6 +131,16 @@ class RocksDbStore {
   [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ReadOffset(
       absl::string_view scope, absl::string_view topic,
       int32_t partition) const;
+
+  // One consistent view of the store, for snapshots: every row of each of
+  // `tables` in ascending key order (row(i, key, bytes): table i), then every
+  // offset stored under `offset_scope` ("<topic>/<partition>" -> next
+  // offset), all as of one instant. A row callback's error stops the scan.
+  [[nodiscard]] absl::Status ScanConsistent(
+      absl::Span<const std::string> tables, absl::string_view offset_scope,
+      const std::function<absl::Status(size_t table, int64_t key,
+                                       absl::string_view row)>& row,
+      std::map<std::string, int64_t>* offsets) const;
 
   // Bulk load: a new table from one TableFile, moved in (not copied). The
   // table must not exist; on failure it does not.
