@@ -1,12 +1,13 @@
-// AdminService's model calls: LoadModel, GetModel, UnloadModel and
-// ServeVersion. Each reads or writes the data dir, so each runs on the
-// service's model pool, never inside the reaction.
+// AdminService's model calls: LoadModel, GetModel, UnloadModel,
+// ServeVersion and StreamSnapshot. Each reads or writes the data dir, so each
+// runs on one of the service's pools, never inside the reaction.
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/admin_service.h"
 #include "server/grpc_status.h"
+#include "server/snapshot_stream.h"
 
 namespace strata {
 namespace {
@@ -28,6 +29,13 @@ void ToProto(const LoadStatus& s, v1::LoadStatus* out) {
     }
   }
 }
+
+// A StreamSnapshot call refused before it starts.
+class RefusedStream final
+    : public grpc::ServerWriteReactor<v1::SnapshotChunk> {
+ public:
+  void OnDone() override { delete this; }
+};
 
 absl::Status NeedName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("request names no model");
@@ -155,6 +163,22 @@ grpc::ServerUnaryReactor* AdminService::ServeVersion(
     }
     return registry_->ServeStored(request->name(), request->version());
   });
+}
+
+grpc::ServerWriteReactor<v1::SnapshotChunk>* AdminService::StreamSnapshot(
+    grpc::CallbackServerContext* context,
+    const v1::StreamSnapshotRequest* request) {
+  if (grpc::Status denied = auth_->Check(*context); !denied.ok()) {
+    auto* refused = new RefusedStream();
+    refused->Finish(denied);
+    return refused;
+  }
+  if (absl::Status s = NeedName(request->name()); !s.ok()) {
+    auto* refused = new RefusedStream();
+    refused->Finish(ToGrpcStatus(s));
+    return refused;
+  }
+  return SnapshotStream::Start(registry_, &snapshot_pool_, *request);
 }
 
 }  // namespace strata

@@ -68,6 +68,9 @@ class AdminService final : public v1::Admin::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ServeVersionRequest* request,
       v1::ServeVersionResponse* response) override;
+  grpc::ServerWriteReactor<v1::SnapshotChunk>* StreamSnapshot(
+      grpc::CallbackServerContext* context,
+      const v1::StreamSnapshotRequest* request) override;
 
  private:
   // Admits the call, then runs `work` on the model pool and finishes the
@@ -83,6 +86,9 @@ class AdminService final : public v1::Admin::CallbackService {
   ModelLoader* const loader_;
   WorkerPool push_pool_;   // runs PushUpdates; drained on destruction
   WorkerPool model_pool_;  // runs the model calls; drained on destruction
+  // Runs StreamSnapshot calls (two at a time); drained on destruction, which
+  // the server's shutdown makes quick: it cancels the calls.
+  WorkerPool snapshot_pool_{/*threads=*/2, /*max_queued=*/4};
 };
 
 }  // namespace strata

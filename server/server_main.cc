@@ -20,7 +20,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/builder/engine.h"
+#include "absl/strings/ascii.h"
+#include "engine/common/read_file.h"
 #include "server/admin_service.h"
+#include "server/bootstrap.h"
 #include "server/diagnostics_service.h"
 #include "server/embedding_service.h"
 #include "server/infer_handler.h"
@@ -208,15 +211,46 @@ int Serve(const ServerOptions& options) {
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  // SERVING once the first start's imports are done (at once without any).
+  // SERVING once the first start's imports and the bootstrap from a peer are
+  // done (at once without either).
+  std::unique_ptr<Bootstrap> bootstrap;
+  if (!options.bootstrap_from.empty()) {
+    absl::StatusOr<std::vector<ModelManifest>> any =
+        registry->store().ListManifests();
+    if (!any.ok()) {
+      spdlog::error("{}", std::string(any.status().message()));
+      return 1;
+    }
+    if (!any->empty()) {
+      spdlog::info("data dir holds models: bootstrap_from {} not needed",
+                   options.bootstrap_from);
+    } else {
+      std::string token;
+      if (!options.admin_token_file.empty()) {
+        absl::StatusOr<std::string> read =
+            ReadWholeFile("admin token", options.admin_token_file);
+        if (!read.ok()) {
+          spdlog::error("{}", std::string(read.status().message()));
+          return 1;
+        }
+        token = std::string(absl::StripAsciiWhitespace(*read));
+      }
+      bootstrap = std::make_unique<Bootstrap>(options.bootstrap_from, token,
+                                              engine->get());
+    }
+  }
   std::atomic<bool> stopping{false};
-  health->SetServingStatus(startup->empty());
+  auto ready = [&] {
+    return StartupModelsDone(*startup, engine->get()) &&
+           (bootstrap == nullptr || bootstrap->done());
+  };
+  health->SetServingStatus(ready());
   std::thread startup_watch;
-  if (!startup->empty()) {
+  if (!ready()) {
     startup_watch = std::thread([&] {
       while (!stopping.load()) {
-        if (StartupModelsDone(*startup, engine->get())) {
-          spdlog::info("first-start imports done: SERVING");
+        if (ready()) {
+          spdlog::info("first-start models ready: SERVING");
           health->SetServingStatus(true);
           return;
         }
@@ -247,6 +281,7 @@ int Serve(const ServerOptions& options) {
                options.shutdown_grace_ms);
   stopping = true;
   if (startup_watch.joinable()) startup_watch.join();
+  bootstrap.reset();  // stops a copy in progress
   health->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(options.shutdown_grace_ms));

@@ -138,6 +138,11 @@ namespace strata {
   X(admin_allowed_sans, admin_allowed_sans,                                   \
     "Comma-separated client-certificate SANs admitted to admin calls "        \
     "(mTLS); with neither this nor a token, admin is loopback-only")          \
+  X(bootstrap_from, bootstrap_from,                                           \
+    "host:port of a serving peer: a first start with an empty data dir "      \
+    "copies its models (Admin/StreamSnapshot, with this server's "            \
+    "admin_token_file as bearer token), catches up from Kafka at their "     \
+    "offsets, and only then turns SERVING")                                   \
   X(enable_diagnostics, enable_diagnostics,                                   \
     "Serve strata.v1.Diagnostics/Echo (the `strata bench --compare-echo` "    \
     "baseline), capped by max_message_bytes")
@@ -160,6 +165,7 @@ struct ServerOptions {
   std::string admin_token_file = "";
   std::string admin_allowed_sans = "";  // comma-separated
   bool enable_diagnostics = false;
+  std::string bootstrap_from = "";
   // Models to import into the data dir on first start (each once: a model
   // with a stored version is left alone). Set by the config key
   // "hps_models" (what `strata convert-hps` writes) or by --hps-config.

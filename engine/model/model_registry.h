@@ -103,6 +103,8 @@ class ModelRegistry {
                                     uint64_t version = 0) const;
   // Every serving model, sorted by name.
   std::vector<std::shared_ptr<const Model>> List() const;
+  // The store the models are read from.
+  const ModelStore& store() const { return *store_; }
   // The versions of `name` loaded in memory (serving and staged), ascending.
   std::vector<uint64_t> LoadedVersions(const std::string& name) const;
 

@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kServer = STRATA_SERVER_BIN;
+const std::string kCli = STRATA_CLI_BIN;
 constexpr uint32_t kDim = 4;
 constexpr int64_t kRows = 300;
 
@@ -141,6 +142,18 @@ TEST_CASE("versions swap under lookup load: no failed request, no mixed reply",
   std::mutex seen_mu;
   std::set<int64_t> seen;
   std::vector<std::thread> readers;
+  // Stops and joins the readers however the test ends (a failed REQUIRE
+  // throws past them).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      stop = true;
+      for (std::thread& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } joiner{stop, readers};
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&, r] {
       StrataClient client({server.target(), 10000});
@@ -241,6 +254,28 @@ TEST_CASE("a refused source leaves the serving version serving",
   SECTION("a missing folder") {
     refused = Load(admin, "m", dir.path() + "/nowhere");
     expect = "no model folder";
+  }
+  SECTION("a snapshot whose checksum fails") {
+    const std::string other = dir.path() + "/other";
+    const std::string snap = dir.path() + "/snap";
+    REQUIRE(RunCommand({kCli, "import", "--data-dir", other, "--model", "m",
+                        "--from", bad})
+                .exit_code == 0);
+    REQUIRE(RunCommand({kCli, "export", "--data-dir", other, "--model", "m",
+                        "--out", snap})
+                .exit_code == 0);
+    REQUIRE(Load(admin, "m", snap).ok());  // intact, it loads (version 2)
+    std::vector<char> emb = ReadFile(snap + "/t1.model/emb_vector");
+    emb[100] ^= 1;
+    WriteFile(snap + "/t1.model/emb_vector", emb.data(), emb.size());
+    REQUIRE(admin.ServeVersion("m", 1).ok());
+    v1::UnloadModelRequest del;
+    del.set_name("m");
+    del.set_version(2);
+    del.set_delete_data(true);
+    REQUIRE(admin.UnloadModel(del).ok());
+    refused = Load(admin, "m", snap);
+    expect = "fails its checksum";
   }
   SECTION("a version that exists") {
     refused = Load(admin, "m", WriteVersion(dir.path() + "/again", 1), 1);
