@@ -58,6 +58,25 @@ TierChain::TierChain(std::vector<std::unique_ptr<Tier>> tiers,
   }
 }
 
+TierChain::~TierChain() {
+  std::unique_lock lock(background_mu_);
+  background_done_.wait(lock, [this] { return background_ == 0; });
+}
+
+void TierChain::RunInBackground(WorkerPool* pool,
+                                std::function<void()> task) const {
+  {
+    std::lock_guard lock(background_mu_);
+    ++background_;
+  }
+  auto counted = [this, task = std::move(task)] {
+    task();
+    std::lock_guard lock(background_mu_);
+    if (--background_ == 0) background_done_.notify_all();
+  };
+  if (!pool->TrySubmit(counted)) counted();  // pool full: inline
+}
+
 absl::Status TierChain::TimedLookup(size_t t, absl::Span<const int64_t> keys,
                                     absl::Span<float> values,
                                     std::vector<size_t>* missing) const {
@@ -235,7 +254,7 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
       read->done = true;
       read->cv.notify_all();
     };
-    if (!options.background->TrySubmit(task)) task();  // pool full: inline
+    RunInBackground(options.background, std::move(task));
     std::unique_lock lock(read->mu);
     if (!read->cv.wait_for(lock,
                            std::chrono::microseconds(options.miss_budget_us),
@@ -253,7 +272,7 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
         FillTop(read->keys, read->values, read->epochs, read->missing)
             .IgnoreError();
       };
-      if (!options.background->TrySubmit(fill)) fill();
+      RunInBackground(options.background, std::move(fill));
     } else {
       STRATA_RETURN_IF_ERROR(
           FillTop(read->keys, read->values, read->epochs, read->missing));

@@ -16,12 +16,17 @@
 //   `defaulted`), and the late read still fills tier 1.
 //
 // Ownership: the chain owns its tiers; the background pool is borrowed per
-// call and must outlive any fill it was handed.
+// call and must outlive any fill it was handed. A fill may outlive the
+// lookup that started it; the destructor waits for the chain's fills, so a
+// model version can go while fills of it are queued.
 // Thread safety: safe for concurrent calls (every Tier is).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +60,7 @@ class TierChain {
  public:
   // `tiers` must be non-empty and share one dim.
   TierChain(std::vector<std::unique_ptr<Tier>> tiers, float default_value);
+  ~TierChain();  // waits for this chain's background fills
 
   uint32_t dim() const { return tiers_.front()->dim(); }
   float default_value() const { return default_value_; }
@@ -113,10 +119,19 @@ class TierChain {
                                      absl::Span<const uint32_t> epochs,
                                      const std::vector<size_t>& missing) const;
 
+  // Hands `task` to the background pool (runs it inline when the pool is
+  // full), counted in background_ until it ends.
+  void RunInBackground(WorkerPool* pool, std::function<void()> task) const;
+
   // Constant after construction.
   std::vector<std::unique_ptr<Tier>> tiers_;
   float default_value_;
   std::vector<std::unique_ptr<Histogram>> latency_;  // one per tier
+
+  // Background fills handed out and not finished.
+  mutable std::mutex background_mu_;
+  mutable std::condition_variable background_done_;
+  mutable int background_ = 0;  // Guarded by background_mu_.
 };
 
 }  // namespace strata
