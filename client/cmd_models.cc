@@ -19,8 +19,8 @@ namespace strata::cli {
 namespace {
 
 [[noreturn]] void FailCall(const char* command, const absl::Status& s) {
-  Fail(command, absl::StatusCodeToString(s.code()) + ": " +
-                    std::string(s.message()));
+  Fail(command,
+       absl::StatusCodeToString(s.code()) + ": " + std::string(s.message()));
 }
 
 nlohmann::json LoadJson(const v1::LoadStatus& l) {
@@ -64,7 +64,8 @@ void AddLoad(CLI::App* models) {
       "--dim", [args](uint32_t v) { args->request.set_dim(v); },
       "Expected dim of every table (default: as the files say)");
   cmd->add_option_function<float>(
-      "--default-value", [args](float v) { args->request.set_default_value(v); },
+      "--default-value",
+      [args](float v) { args->request.set_default_value(v); },
       "Value of every element of a missing key's row (default 0)");
   cmd->add_flag_function(
       "--stage", [args](int64_t) { args->request.set_stage_only(true); },
@@ -80,7 +81,8 @@ void AddLoad(CLI::App* models) {
       args->request.set_source_dir(std::filesystem::absolute(from).string());
     }
     auto offsets = ParseUpdateOffsets(args->update_offsets);
-    if (!offsets.ok()) Fail("models load", std::string(offsets.status().message()), 2);
+    if (!offsets.ok())
+      Fail("models load", std::string(offsets.status().message()), 2);
     args->request.mutable_update_offsets()->insert(offsets->begin(),
                                                    offsets->end());
     StrataClient client(args->client);
@@ -120,8 +122,9 @@ void AddGet(CLI::App* models) {
   auto args = std::make_shared<ClientOptions>();
   auto name = std::make_shared<std::string>();
   CLI::App* cmd = models->add_subcommand(
-      "get", "Print a model's serving, loaded and stored versions and its "
-             "latest load, as JSON");
+      "get",
+      "Print a model's serving, loaded and stored versions and its "
+      "latest load, as JSON");
   AddConnectionFlags(cmd, args.get());
   cmd->add_option("--model", *name, "Model name")->required();
   cmd->callback([args, name] {
@@ -167,8 +170,9 @@ void AddServe(CLI::App* models) {
   auto name = std::make_shared<std::string>();
   auto version = std::make_shared<uint64_t>(0);
   CLI::App* cmd = models->add_subcommand(
-      "serve", "Make a stored version the serving one (a rollback, or a "
-               "staged version going live)");
+      "serve",
+      "Make a stored version the serving one (a rollback, or a "
+      "staged version going live)");
   AddConnectionFlags(cmd, args.get());
   cmd->add_option("--model", *name, "Model name")->required();
   cmd->add_option("--version", *version, "Version to serve")->required();

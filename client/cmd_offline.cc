@@ -54,7 +54,8 @@ void AddImport(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "import",
-      "Import a HugeCTR sparse model folder (or a `strata export` snapshot) into a data dir as the model's "
+      "Import a HugeCTR sparse model folder (or a `strata export` snapshot) "
+      "into a data dir as the model's "
       "next version (offline: stop the server using the data dir first). "
       "Everything is validated before anything is written; a failed import "
       "leaves nothing behind.");
@@ -140,11 +141,11 @@ void AddExport(CLI::App& app) {
   cmd->add_option("--out", args->out, "Folder to create")->required();
   cmd->callback([args] {
     ProgressBar bar("rows");
-    auto info = ExportFromDataDir(
-        args->data_dir, args->model, args->version, args->out,
-        [&bar](uint64_t done, uint64_t total) {
-          bar.Update(done, total, "exporting");
-        });
+    auto info =
+        ExportFromDataDir(args->data_dir, args->model, args->version, args->out,
+                          [&bar](uint64_t done, uint64_t total) {
+                            bar.Update(done, total, "exporting");
+                          });
     bar.Finish();
     if (!info.ok()) Fail("export", std::string(info.status().message()));
     uint64_t rows = 0;

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("strata"));
   CLI::App app(
       "strata: the Strata embedding service's command-line tool.\n"
-      "Offline: gen-model, import, export, convert-hps. Against a running strata-server: lookup, "
+      "Offline: gen-model, import, export, convert-hps. Against a running "
+      "strata-server: lookup, "
       "models, stats, bench.",
       "strata");
   app.require_subcommand(1);

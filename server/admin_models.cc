@@ -31,8 +31,7 @@ void ToProto(const LoadStatus& s, v1::LoadStatus* out) {
 }
 
 // A StreamSnapshot call refused before it starts.
-class RefusedStream final
-    : public grpc::ServerWriteReactor<v1::SnapshotChunk> {
+class RefusedStream final : public grpc::ServerWriteReactor<v1::SnapshotChunk> {
  public:
   void OnDone() override { delete this; }
 };

@@ -53,10 +53,9 @@ class AdminService final : public v1::Admin::CallbackService {
       const v1::PushUpdatesRequest* request,
       v1::PushUpdatesResponse* response) override;
 
-  grpc::ServerUnaryReactor* LoadModel(
-      grpc::CallbackServerContext* context,
-      const v1::LoadModelRequest* request,
-      v1::LoadModelResponse* response) override;
+  grpc::ServerUnaryReactor* LoadModel(grpc::CallbackServerContext* context,
+                                      const v1::LoadModelRequest* request,
+                                      v1::LoadModelResponse* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const v1::GetModelRequest* request,
                                      v1::GetModelResponse* response) override;
@@ -75,9 +74,8 @@ class AdminService final : public v1::Admin::CallbackService {
  private:
   // Admits the call, then runs `work` on the model pool and finishes the
   // call with its status (RESOURCE_EXHAUSTED when the pool is full).
-  grpc::ServerUnaryReactor* RunModelCall(
-      grpc::CallbackServerContext* context,
-      std::function<absl::Status()> work);
+  grpc::ServerUnaryReactor* RunModelCall(grpc::CallbackServerContext* context,
+                                         std::function<absl::Status()> work);
 
   ModelRegistry* const registry_;
   const LookupHandler* const handler_;

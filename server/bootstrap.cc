@@ -77,8 +77,8 @@ void Bootstrap::Run() {
 }
 
 bool Bootstrap::CopyModel(const std::string& name, uint64_t version) {
-  const std::string dir = absl::StrCat(
-      engine_->registry()->store().data_dir(), "/bootstrap-tmp/", name);
+  const std::string dir = absl::StrCat(engine_->registry()->store().data_dir(),
+                                       "/bootstrap-tmp/", name);
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
@@ -101,7 +101,8 @@ bool Bootstrap::CopyModel(const std::string& name, uint64_t version) {
       out.close();
       const fs::path path = fs::path(dir) / chunk.file();
       // The peer names files inside the snapshot; nothing may escape it.
-      if (chunk.file().empty() || chunk.file().find("..") != std::string::npos ||
+      if (chunk.file().empty() ||
+          chunk.file().find("..") != std::string::npos ||
           fs::path(chunk.file()).is_absolute()) {
         context.TryCancel();
         break;
@@ -110,7 +111,8 @@ bool Bootstrap::CopyModel(const std::string& name, uint64_t version) {
       out.open(path, std::ios::binary | std::ios::trunc);
       open_file = chunk.file();
     }
-    out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+    out.write(chunk.data().data(),
+              static_cast<std::streamsize>(chunk.data().size()));
     bytes += chunk.data().size();
   }
   out.close();

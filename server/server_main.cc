@@ -17,10 +17,10 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/builder/engine.h"
-#include "absl/strings/ascii.h"
 #include "engine/common/read_file.h"
 #include "server/admin_service.h"
 #include "server/bootstrap.h"

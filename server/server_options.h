@@ -141,7 +141,7 @@ namespace strata {
   X(bootstrap_from, bootstrap_from,                                           \
     "host:port of a serving peer: a first start with an empty data dir "      \
     "copies its models (Admin/StreamSnapshot, with this server's "            \
-    "admin_token_file as bearer token), catches up from Kafka at their "     \
+    "admin_token_file as bearer token), catches up from Kafka at their "      \
     "offsets, and only then turns SERVING")                                   \
   X(enable_diagnostics, enable_diagnostics,                                   \
     "Serve strata.v1.Diagnostics/Echo (the `strata bench --compare-echo` "    \

@@ -32,9 +32,9 @@ std::vector<std::string> SendingOrder(const SnapshotInfo& info,
 
 }  // namespace
 
-SnapshotStream* SnapshotStream::Start(const ModelRegistry* registry,
-                                      WorkerPool* pool,
-                                      const v1::StreamSnapshotRequest& request) {
+SnapshotStream* SnapshotStream::Start(
+    const ModelRegistry* registry, WorkerPool* pool,
+    const v1::StreamSnapshotRequest& request) {
   auto* stream = new SnapshotStream(registry, request);
   if (!pool->TrySubmit([stream] { stream->Run(); })) {
     stream->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -105,7 +105,8 @@ grpc::Status SnapshotStream::Send(const std::string& dir) {
       chunk.set_file(file);
       chunk.set_data(buffer.data(), static_cast<size_t>(n));
       if (!Write(chunk)) {
-        return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+        return grpc::Status(grpc::StatusCode::CANCELLED,
+                            "the client went away");
       }
       first = false;
     }

@@ -18,18 +18,17 @@ absl::StatusOr<std::vector<std::string>> SubmitStartupModels(
     request.model = m.name;
     for (size_t i = 0; i < m.sparse_files.size(); ++i) {
       request.import.tables.push_back(HugeCtrTableSource{
-          m.table_names[i], m.sparse_files[i], m.dims[i],
-          m.default_values[i]});
+          m.table_names[i], m.sparse_files[i], m.dims[i], m.default_values[i]});
     }
     absl::StatusOr<LoadStatus> load =
         engine->loader()->Submit(std::move(request));
     if (!load.ok()) {
-      return absl::Status(load.status().code(),
-                          absl::StrCat("hps_models ", m.name, ": ",
-                                       load.status().message()));
+      return absl::Status(
+          load.status().code(),
+          absl::StrCat("hps_models ", m.name, ": ", load.status().message()));
     }
-    spdlog::info("first start: importing model {} ({} tables, {} rows)",
-                 m.name, m.sparse_files.size(), load->rows_total);
+    spdlog::info("first start: importing model {} ({} tables, {} rows)", m.name,
+                 m.sparse_files.size(), load->rows_total);
     queued.push_back(m.name);
   }
   return queued;

@@ -35,6 +35,7 @@ set(engine_api
     engine/model/model_loader.h
     engine/model/model_manifest.h
     engine/model/model_registry.h
+    engine/model/snapshot.h
     engine/store/tier.h
     engine/store/tier_chain.h
     engine/update/applier.h

@@ -30,10 +30,9 @@ absl::StatusOr<SnapshotInfo> ExportFromDataDir(
   }
   if (chosen == nullptr) {
     return absl::NotFoundError(
-        version == 0
-            ? absl::StrCat("no model ", model, " in ", data_dir)
-            : absl::StrCat("no version ", version, " of ", model, " in ",
-                           data_dir));
+        version == 0 ? absl::StrCat("no model ", model, " in ", data_dir)
+                     : absl::StrCat("no version ", version, " of ", model,
+                                    " in ", data_dir));
   }
   return ExportSnapshot(*store, *chosen, out_dir, progress);
 }

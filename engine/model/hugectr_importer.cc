@@ -75,8 +75,8 @@ absl::StatusOr<TableInput> OpenTable(const HugeCtrTableSource& source) {
                           MappedFile::Open(source.dir + "/emb_vector"));
   STRATA_ASSIGN_OR_RETURN(
       HugeCtrTableShape shape,
-      CheckHugeCtrTableSizes(source.name, t.keys->size(),
-                             t.emb_vector->size(), source.dim));
+      CheckHugeCtrTableSizes(source.name, t.keys->size(), t.emb_vector->size(),
+                             source.dim));
   t.rows = shape.rows;
   t.dim = shape.dim;
   return t;
@@ -89,9 +89,9 @@ absl::StatusOr<std::vector<TableInput>> OpenTables(
   if (sources.empty()) {
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListTables(from));
     for (const std::string& name : names) {
-      sources.push_back(HugeCtrTableSource{
-          name, absl::StrCat(from, "/", name, kTableSuffix), options.dim,
-          options.default_value});
+      sources.push_back(
+          HugeCtrTableSource{name, absl::StrCat(from, "/", name, kTableSuffix),
+                             options.dim, options.default_value});
     }
   }
   std::set<std::string> seen;

@@ -38,9 +38,9 @@ struct ImportProgress {
 
 // One table read from its own folder (HPS's sparse_files list them so).
 struct HugeCtrTableSource {
-  std::string name;       // the table's name in Strata
-  std::string dir;        // holds `key` and `emb_vector`
-  uint32_t dim = 0;       // expected dim; 0 infers it
+  std::string name;  // the table's name in Strata
+  std::string dir;   // holds `key` and `emb_vector`
+  uint32_t dim = 0;  // expected dim; 0 infers it
   float default_value = 0.0f;
 };
 

@@ -59,8 +59,8 @@ absl::StatusOr<LoadStatus> ModelLoader::Submit(LoadRequest request) {
     }
   }
   if (queue_.size() >= kMaxQueued) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        kMaxQueued, " loads are queued; wait for one to finish"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(kMaxQueued, " loads are queued; wait for one to finish"));
   }
   if (request.version == 0) {
     STRATA_ASSIGN_OR_RETURN(request.version,
@@ -123,8 +123,7 @@ void ModelLoader::SetStatus(Job* job, LoadState state, std::string error) {
 
 void ModelLoader::Execute(Job* job) {
   const LoadRequest& request = job->request;
-  const std::string id =
-      ModelStore::VersionId(request.model, request.version);
+  const std::string id = ModelStore::VersionId(request.model, request.version);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -138,50 +137,50 @@ void ModelLoader::Execute(Job* job) {
   ImportOptions import = request.import;
   import.cancel = &stop_;
   double last_log_s = 0;
-  import.progress = [this, job, &elapsed, &id,
-                     &last_log_s](const ImportProgress& p) {
-    const double seconds = elapsed();
-    if (seconds - last_log_s >= 5 && p.rows_total > 0) {
-      last_log_s = seconds;
-      spdlog::info("loading {}: {} {}%, {} of {} rows, {:.0f} rows/s", id,
-                   p.phase, 100 * p.rows_done / p.rows_total, p.rows_done,
-                   p.rows_total, p.rows_done / seconds);
-    }
-    absl::MutexLock lock(&mu_);
-    job->status.rows_done = p.rows_done;
-    job->status.rows_total = p.rows_total;
-    job->status.seconds = seconds;
-    job->status.state = std::string_view(p.phase) == "ingesting"
-                            ? LoadState::kIngesting
-                            : LoadState::kWriting;
-  };
-  absl::StatusOr<ModelManifest> manifest = ImportHugeCtrModel(
-      store_, request.model, request.source_dir, import);
-  if (!manifest.ok()) {
-    spdlog::error("loading {} failed: {}", id,
-                  std::string(manifest.status().message()));
-    SetStatus(job, LoadState::kFailed, std::string(manifest.status().message()));
-    return;
+  import.progress =
+      [ this, job, &elapsed, &id, &last_log_s ](const ImportProgress& p) {
+        const double seconds = elapsed();
+  if (seconds - last_log_s >= 5 && p.rows_total > 0) {
+    last_log_s = seconds;
+    spdlog::info("loading {}: {} {}%, {} of {} rows, {:.0f} rows/s", id,
+                 p.phase, 100 * p.rows_done / p.rows_total, p.rows_done,
+                 p.rows_total, p.rows_done / seconds);
   }
-  SetStatus(job, LoadState::kOpening);
-  absl::Status opened = request.serve ? registry_->Serve(*manifest)
-                                      : registry_->Stage(*manifest);
-  if (!opened.ok()) {
-    // Nothing half done: the stored version goes too.
-    registry_->DeleteVersion(request.model, request.version).IgnoreError();
-    spdlog::error("opening {} failed: {}", id, std::string(opened.message()));
-    SetStatus(job, LoadState::kFailed, std::string(opened.message()));
-    return;
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    job->status.seconds = elapsed();
-    job->status.rows_done = job->status.rows_total;
-  }
-  SetStatus(job, request.serve ? LoadState::kServing : LoadState::kStaged);
-  spdlog::info("{} {} after {:.1f} s ({} rows)", id,
-               request.serve ? "serves" : "is staged", elapsed(),
-               job->status.rows_total);
+  absl::MutexLock lock(&mu_);
+  job->status.rows_done = p.rows_done;
+  job->status.rows_total = p.rows_total;
+  job->status.seconds = seconds;
+  job->status.state = std::string_view(p.phase) == "ingesting"
+                          ? LoadState::kIngesting
+                          : LoadState::kWriting;
+};
+absl::StatusOr<ModelManifest> manifest =
+    ImportHugeCtrModel(store_, request.model, request.source_dir, import);
+if (!manifest.ok()) {
+  spdlog::error("loading {} failed: {}", id,
+                std::string(manifest.status().message()));
+  SetStatus(job, LoadState::kFailed, std::string(manifest.status().message()));
+  return;
 }
+SetStatus(job, LoadState::kOpening);
+absl::Status opened =
+    request.serve ? registry_->Serve(*manifest) : registry_->Stage(*manifest);
+if (!opened.ok()) {
+  // Nothing half done: the stored version goes too.
+  registry_->DeleteVersion(request.model, request.version).IgnoreError();
+  spdlog::error("opening {} failed: {}", id, std::string(opened.message()));
+  SetStatus(job, LoadState::kFailed, std::string(opened.message()));
+  return;
+}
+{
+  absl::MutexLock lock(&mu_);
+  job->status.seconds = elapsed();
+  job->status.rows_done = job->status.rows_total;
+}
+SetStatus(job, request.serve ? LoadState::kServing : LoadState::kStaged);
+spdlog::info("{} {} after {:.1f} s ({} rows)", id,
+             request.serve ? "serves" : "is staged", elapsed(),
+             job->status.rows_total);
+}  // namespace strata
 
 }  // namespace strata

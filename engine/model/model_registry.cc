@@ -205,9 +205,21 @@ std::vector<uint64_t> ModelRegistry::LoadedVersions(
   return out;
 }
 
+absl::Status ModelRegistry::CheckStored(const ModelManifest& manifest) const {
+  STRATA_ASSIGN_OR_RETURN(std::vector<uint64_t> stored,
+                          StoredVersions(manifest.name));
+  if (std::find(stored.begin(), stored.end(), manifest.version) ==
+      stored.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "model ", manifest.name, " has no stored version ", manifest.version));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ModelRegistry::Serve(const ModelManifest& manifest) {
   absl::MutexLock change(&change_mu_);
   ReleaseDeletedLocked();
+  STRATA_RETURN_IF_ERROR(CheckStored(manifest));
   std::shared_ptr<const Model> model = Find(manifest.name, manifest.version);
   uint64_t total_bytes = 0;
   {
@@ -267,6 +279,7 @@ absl::StatusOr<std::vector<uint64_t>> ModelRegistry::StoredVersions(
 absl::Status ModelRegistry::Stage(const ModelManifest& manifest) {
   absl::MutexLock change(&change_mu_);
   ReleaseDeletedLocked();
+  STRATA_RETURN_IF_ERROR(CheckStored(manifest));
   if (Find(manifest.name, manifest.version) != nullptr) {
     return absl::OkStatus();
   }

@@ -144,6 +144,8 @@ class ModelRegistry {
   // The data-dir key recording what serves for `name`.
   static std::string ServingKey(const std::string& name);
   void ReleaseDeletedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(change_mu_);
+  // NOT_FOUND unless `manifest`'s version is stored (not deleted).
+  [[nodiscard]] absl::Status CheckStored(const ModelManifest& manifest) const;
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const Model>> Load(
       const ModelManifest& manifest, uint64_t total_bytes) const;
   [[nodiscard]] absl::StatusOr<std::unique_ptr<DenseModel>> LoadDense(

@@ -174,8 +174,9 @@ absl::StatusOr<SnapshotInfo> ExportSnapshot(
       return absl::PermissionDeniedError(
           absl::StrCat("cannot create ", out_dir, ": ", ec.message()));
     }
-    STRATA_ASSIGN_OR_RETURN(keys.emplace_back(),
-                            OutFile::Create(TableDir(out_dir, t.name) + "/key"));
+    STRATA_ASSIGN_OR_RETURN(
+        keys.emplace_back(),
+        OutFile::Create(TableDir(out_dir, t.name) + "/key"));
     STRATA_ASSIGN_OR_RETURN(
         embs.emplace_back(),
         OutFile::Create(TableDir(out_dir, t.name) + "/emb_vector"));
@@ -186,9 +187,9 @@ absl::StatusOr<SnapshotInfo> ExportSnapshot(
       column_families, ModelStore::VersionId(manifest.name, manifest.version),
       [&](size_t i, int64_t key, absl::string_view row) -> absl::Status {
         if (row.size() != size_t{info.tables[i].dim} * sizeof(float)) {
-          return absl::DataLossError(absl::StrCat(
-              "table ", info.tables[i].name, " key ", key, " has a row of ",
-              row.size(), " bytes"));
+          return absl::DataLossError(
+              absl::StrCat("table ", info.tables[i].name, " key ", key,
+                           " has a row of ", row.size(), " bytes"));
         }
         STRATA_RETURN_IF_ERROR(keys[i]->Write(&key, sizeof(key)));
         STRATA_RETURN_IF_ERROR(embs[i]->Write(row.data(), row.size()));
@@ -250,11 +251,11 @@ absl::StatusOr<SnapshotInfo> PrepareSnapshotImport(const std::string& dir,
     }
     const std::string table_dir = TableDir(dir, t.name);
     if (verify) {
-      STRATA_RETURN_IF_ERROR(
-          CheckFile(table_dir + "/key", t.rows * sizeof(int64_t), t.key_crc32c));
-      STRATA_RETURN_IF_ERROR(
-          CheckFile(table_dir + "/emb_vector",
-                    t.rows * sizeof(float) * uint64_t{t.dim}, t.emb_crc32c));
+      STRATA_RETURN_IF_ERROR(CheckFile(table_dir + "/key",
+                                       t.rows * sizeof(int64_t), t.key_crc32c));
+      STRATA_RETURN_IF_ERROR(CheckFile(table_dir + "/emb_vector",
+                                       t.rows * sizeof(float) * uint64_t{t.dim},
+                                       t.emb_crc32c));
     }
     options->tables.push_back(
         HugeCtrTableSource{t.name, table_dir, t.dim, t.default_value});
@@ -263,10 +264,9 @@ absl::StatusOr<SnapshotInfo> PrepareSnapshotImport(const std::string& dir,
     options->update_offsets = info.update_offsets;
   }
   if (!info.dense_inputs.empty() && options->dense_graph.empty()) {
-    STRATA_ASSIGN_OR_RETURN(
-        options->dense_graph,
-        ReadWholeFile("snapshot dense graph",
-                      absl::StrCat(dir, "/", kDenseFile)));
+    STRATA_ASSIGN_OR_RETURN(options->dense_graph,
+                            ReadWholeFile("snapshot dense graph",
+                                          absl::StrCat(dir, "/", kDenseFile)));
     options->dense_inputs = info.dense_inputs;
   }
   return info;

@@ -41,7 +41,7 @@ class KafkaSource final : public UpdateSource {
   struct Partition {
     std::string topic;
     int32_t partition = 0;
-    int64_t next = -1;  // next offset to read; -1 until known
+    int64_t next = -1;     // next offset to read; -1 until known
     uint64_t version = 0;  // the model version it is positioned for
     // The broker no longer had `next` and the consumer jumped to the oldest
     // offset it had: the next message says how many were lost.

@@ -25,7 +25,8 @@ const std::string kCli = STRATA_CLI_BIN;
 
 // Waits until the server serves `count` models (the first start's imports).
 void WaitForModels(StrataClient& client, int count) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::minutes(2);
   for (;;) {
     auto models = client.ListModels();
     if (models.ok() && models->models_size() == count) return;

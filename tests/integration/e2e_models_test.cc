@@ -40,9 +40,9 @@ std::string WriteVersion(const std::string& root, uint64_t version,
     std::vector<float> values;
     for (int64_t k = kRows - 1; k >= 0; --k) {  // not in key order
       keys.push_back(k);
-      values.insert(values.end(), {static_cast<float>(version),
-                                   static_cast<float>(k),
-                                   static_cast<float>(t), 1.0f});
+      values.insert(values.end(),
+                    {static_cast<float>(version), static_cast<float>(k),
+                     static_cast<float>(t), 1.0f});
     }
     WriteHugeCtrTable(dir, "t" + std::to_string(t), keys, values);
   }
@@ -51,9 +51,11 @@ std::string WriteVersion(const std::string& root, uint64_t version,
 
 // Polls GetModel until the latest load of `name` has finished.
 v1::LoadStatus WaitLoad(StrataClient& client, const std::string& name) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::minutes(2);
   for (;;) {
     auto got = client.GetModel(name);
+    INFO(got.status().ToString());
     REQUIRE(got.ok());
     const std::string& state = got->load().state();
     if (state == "serving" || state == "staged" || state == "failed") {
@@ -80,7 +82,8 @@ absl::Status Load(StrataClient& client, const std::string& name,
 }
 
 v1::LookupRequest Request(const std::string& model,
-                          const std::vector<int64_t>& keys, uint64_t version = 0) {
+                          const std::vector<int64_t>& keys,
+                          uint64_t version = 0) {
   v1::LookupRequest r;
   r.set_model(model);
   r.set_version(version);
@@ -291,13 +294,14 @@ TEST_CASE("a refused source leaves the serving version serving",
   CHECK(got->stored_versions_size() == 1);
   // Nothing of the refused load is left in the data dir.
   std::error_code ec;
-  const bool no_scratch =
-      !fs::exists(data + "/import-tmp") || fs::is_empty(data + "/import-tmp", ec);
+  const bool no_scratch = !fs::exists(data + "/import-tmp") ||
+                          fs::is_empty(data + "/import-tmp", ec);
   CHECK(no_scratch);
   CHECK(server.Stop() == 0);
 }
 
-TEST_CASE("run-time loads survive kill -9 with no import work", "[e2e][models]") {
+TEST_CASE("run-time loads survive kill -9 with no import work",
+          "[e2e][models]") {
   TempDir dir;
   const std::string data = dir.path() + "/data";
   const std::string sources = dir.path() + "/sources";
@@ -327,7 +331,8 @@ TEST_CASE("run-time loads survive kill -9 with no import work", "[e2e][models]")
     batch->set_dim(kDim);
     batch->add_keys(5);
     const float row[kDim] = {7, 5, 1, 42};
-    batch->set_values(std::string(reinterpret_cast<const char*>(row), sizeof(row)));
+    batch->set_values(
+        std::string(reinterpret_cast<const char*>(row), sizeof(row)));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
@@ -349,8 +354,8 @@ TEST_CASE("run-time loads survive kill -9 with no import work", "[e2e][models]")
   for (const v1::ModelInfo& m : models->models()) {
     serving.emplace_back(m.name(), m.version());
   }
-  CHECK(serving == std::vector<std::pair<std::string, uint64_t>>{{"a", 1},
-                                                                 {"b", 7}});
+  CHECK(serving ==
+        std::vector<std::pair<std::string, uint64_t>>{{"a", 1}, {"b", 7}});
   CHECK(ServingVersionOf(client, "a") == 1);
   auto pinned = client.Lookup(Request("a", {0}, 2));
   CHECK(pinned.status().code() == absl::StatusCode::kNotFound);  // not loaded

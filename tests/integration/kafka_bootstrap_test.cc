@@ -18,9 +18,14 @@ const std::string kServer = STRATA_SERVER_BIN;
 
 std::vector<std::string> Flags(const std::string& data_dir,
                                const MockKafka& kafka) {
-  return {"--data-dir",          data_dir, "--kafka-brokers",
-          kafka.bootstraps(),    "--kafka-hps-topics", "false",
-          "--kafka-metadata-refresh-ms", "200"};
+  return {"--data-dir",
+          data_dir,
+          "--kafka-brokers",
+          kafka.bootstraps(),
+          "--kafka-hps-topics",
+          "false",
+          "--kafka-metadata-refresh-ms",
+          "200"};
 }
 
 std::vector<float> Row(StrataClient& client, const std::string& table,
@@ -76,9 +81,8 @@ TEST_CASE("a new pod bootstraps from a peer, then catches up from Kafka",
     auto models = client_b.ListModels();
     return models.ok() && models->models_size() == 1;
   }));
-  REQUIRE(WaitFor([&] {
-    return b.log().find("SERVING") != std::string::npos;
-  }));
+  REQUIRE(
+      WaitFor([&] { return b.log().find("SERVING") != std::string::npos; }));
   auto models = client_b.ListModels();
   REQUIRE(models.ok());
   CHECK(models->models(0).version() == 1);  // the peer's version number

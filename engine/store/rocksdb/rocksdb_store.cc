@@ -314,7 +314,8 @@ absl::Status RocksDbStore::ScanConsistent(
   for (size_t i = 0; i < tables.size(); ++i) {
     rocksdb::ColumnFamilyHandle* cf = FindColumnFamily(tables[i]);
     if (cf == nullptr) {
-      return absl::DataLossError(absl::StrCat("table ", tables[i], " is missing"));
+      return absl::DataLossError(
+          absl::StrCat("table ", tables[i], " is missing"));
     }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -334,7 +335,8 @@ absl::Status RocksDbStore::ScanConsistent(
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
     int64_t next = 0;
-    if (!absl::SimpleAtoi(absl::string_view(it->value().data(), it->value().size()), &next)) {
+    if (!absl::SimpleAtoi(
+            absl::string_view(it->value().data(), it->value().size()), &next)) {
       return absl::DataLossError(
           absl::StrCat("bad stored offset under ", it->key().ToString()));
     }
