@@ -107,8 +107,8 @@ absl::StatusOr<ApplyCounts> Applier::Write(
     if (targets[i].table == nullptr) continue;
     const DecodedUpdate& u = updates[i];
     rows.push_back(RowBlock{targets[i].table->spec.column_family, u.dim, u.keys,
-                            u.values});
-    counts.rows += u.keys.size();
+                            u.values, u.delete_keys});
+    counts.rows += u.keys.size() + u.delete_keys.size();
     ++counts.applied_messages;
     if (logged) {
       scopes.push_back(ModelStore::VersionId(targets[i].model->name(),
@@ -124,18 +124,22 @@ absl::StatusOr<ApplyCounts> Applier::Write(
 
   for (size_t i = 0; i < updates.size(); ++i) {
     if (targets[i].table == nullptr) continue;
-    Invalidate(*targets[i].model, updates[i].table, updates[i].keys);
+    const DecodedUpdate& u = updates[i];
+    Invalidate(*targets[i].model, u.table, u.keys);
     for (const Hook& hook : hooks_) {
-      hook(*targets[i].model, updates[i].table, updates[i].keys,
-           updates[i].values);
+      hook(*targets[i].model, u.table, u.keys, u.values);
     }
+    // After the hooks, so a row both written and deleted ends deleted.
+    Invalidate(*targets[i].model, u.table, u.delete_keys);
     if (options_.reinvalidate_delay_ms > 0 &&
         targets[i].table->chain->tiers().size() > 1) {
+      std::vector<int64_t> keys = u.keys;
+      keys.insert(keys.end(), u.delete_keys.begin(), u.delete_keys.end());
       absl::MutexLock lock(&mu_);
       pending_.push_back(
           Pending{std::chrono::steady_clock::now() +
                       std::chrono::milliseconds(options_.reinvalidate_delay_ms),
-                  targets[i].model, updates[i].table, updates[i].keys});
+                  targets[i].model, u.table, std::move(keys)});
     }
   }
   applied_messages_.fetch_add(logged ? counts.applied_messages : 1,
@@ -183,7 +187,7 @@ absl::StatusOr<std::optional<int64_t>> Applier::NextOffset(
 void Applier::Invalidate(const Model& model, const std::string& table,
                          absl::Span<const int64_t> keys) {
   const Model::Table* t = model.FindTable(table);
-  if (t == nullptr) return;
+  if (t == nullptr || keys.empty()) return;
   const auto& tiers = t->chain->tiers();
   for (size_t i = 0; i + 1 < tiers.size(); ++i) {
     absl::Status s = tiers[i]->Erase(keys);

@@ -1,4 +1,6 @@
-// Applier: writes decoded updates into every tier of a serving model.
+// Applier: writes decoded updates into every tier of a serving model: new
+// rows, and deletes (the row goes from RocksDB and every cache tier, so a
+// lookup gets the flagged default).
 //
 // One Apply is one atomic RocksDbStore::WriteRows that holds the rows of
 // every update AND, for updates consumed from a log (Kafka), the position
@@ -66,7 +68,7 @@ struct UpdatePosition {
 
 // What one ApplyLogged wrote.
 struct ApplyCounts {
-  uint64_t rows = 0;              // rows written
+  uint64_t rows = 0;              // rows written or deleted
   uint64_t applied_messages = 0;  // updates written
   uint64_t stale_messages = 0;    // updates older than the serving snapshot
 };

@@ -85,6 +85,8 @@ absl::StatusOr<DecodedUpdate> FromUpdateBatch(const v1::UpdateBatch& batch) {
   out.table = batch.table();
   out.dim = batch.dim();
   out.keys.assign(batch.keys().begin(), batch.keys().end());
+  out.delete_keys.assign(batch.delete_keys().begin(),
+                         batch.delete_keys().end());
   out.values.resize(n * batch.dim());
   if (n > 0)
     std::memcpy(out.values.data(), batch.values().data(), n * row_bytes);

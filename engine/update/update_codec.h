@@ -37,8 +37,9 @@ struct DecodedUpdate {
   std::string model;
   std::string table;
   uint32_t dim = 0;
-  std::vector<int64_t> keys;  // (n)
-  std::vector<float> values;  // (n, dim)
+  std::vector<int64_t> keys;         // (n)
+  std::vector<float> values;         // (n, dim)
+  std::vector<int64_t> delete_keys;  // (m) rows removed after keys are written
 };
 
 // Topic naming.

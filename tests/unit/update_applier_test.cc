@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
+#include <memory>
 
 #include "engine/model/hugectr_importer.h"
 #include "engine/update/applier.h"
+#include "engine/update/update_codec.h"
+#include "strata/v1/update.pb.h"
 #include "tests/unit/update_test_util.h"
 
 namespace strata::testing {
@@ -140,6 +143,58 @@ TEST_CASE("many consumed messages apply in one write with their positions",
   positions.pop_back();
   CHECK(absl::IsInvalidArgument(
       applier.ApplyLogged(updates, positions).status()));
+}
+
+}  // namespace strata::testing
+
+namespace strata::testing {
+
+TEST_CASE("a delete takes the row from every tier, durably", "[update]") {
+  UpdateModel m;
+  auto applier = std::make_unique<Applier>(m.store.get(), m.registry.get());
+  auto lookup = [&m](int64_t key, std::vector<float>* row) {
+    row->assign(UpdateModel::kDimT, -1.0f);
+    std::vector<size_t> defaulted;
+    REQUIRE(m.registry->Find("m")
+                ->FindTable("t")
+                ->chain->Lookup({key}, absl::MakeSpan(*row), &defaulted)
+                .ok());
+    return defaulted.size() == 1;  // the flagged default
+  };
+  std::vector<float> row;
+  CHECK_FALSE(lookup(3, &row));  // warms the hash map with the row
+  CHECK_FALSE(lookup(3, &row));
+  // Key 4 is written and deleted in one batch: it ends deleted.
+  DecodedUpdate u = Update("t", UpdateModel::kDimT, {4, 5}, 9.0f);
+  u.delete_keys = {3, 4, 12345};  // 12345 never existed: a no-op
+  auto rows = applier->Apply({&u, 1});
+  REQUIRE(rows.ok());
+  CHECK(*rows == 5);
+  for (int64_t key : {3, 4}) {
+    INFO("key " << key);
+    CHECK(lookup(key, &row));
+    CHECK(row == std::vector<float>(UpdateModel::kDimT, 0.0f));
+  }
+  CHECK_FALSE(lookup(5, &row));
+  CHECK(row == std::vector<float>(UpdateModel::kDimT, 9.0f));
+  applier.reset();
+  m.Reopen();
+  CHECK(lookup(3, &row));
+  CHECK(lookup(4, &row));
+  CHECK_FALSE(lookup(6, &row));
+}
+
+TEST_CASE("an UpdateBatch carries deletes through the codec", "[update]") {
+  v1::UpdateBatch batch;
+  batch.set_model("m");
+  batch.set_table("t");
+  batch.set_dim(2);
+  batch.add_delete_keys(7);
+  batch.add_delete_keys(-1);
+  auto decoded = DecodeUpdateBatch(batch.SerializeAsString());
+  REQUIRE(decoded.ok());
+  CHECK(decoded->keys.empty());
+  CHECK(decoded->delete_keys == std::vector<int64_t>{7, -1});
 }
 
 }  // namespace strata::testing

@@ -271,6 +271,12 @@ absl::Status RocksDbStore::WriteRows(absl::Span<const RowBlock> rows,
                     RowSlice(&block.values[r * block.dim], block.dim)),
           "batching rows"));
     }
+    for (int64_t key : block.deletes) {
+      EncodeKey(key, k);
+      STRATA_RETURN_IF_ERROR(
+          FromRocksDb(batch.Delete(cf, rocksdb::Slice(k, kEncodedKeySize)),
+                      "batching deletes"));
+    }
   }
   // A later position of the same partition overwrites an earlier one within
   // the batch, so the stored position is the last one given.

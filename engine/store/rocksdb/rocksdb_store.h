@@ -61,8 +61,9 @@ struct RocksDbStoreOptions {
 struct RowBlock {
   absl::string_view table;
   uint32_t dim = 0;
-  absl::Span<const int64_t> keys;  // (n)
-  absl::Span<const float> values;  // (n, dim)
+  absl::Span<const int64_t> keys;     // (n)
+  absl::Span<const float> values;     // (n, dim)
+  absl::Span<const int64_t> deletes;  // (m) removed after `keys` are written
 };
 
 // A consumer position, stored with the rows it covers.
@@ -122,8 +123,9 @@ class RocksDbStore {
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Tier>> NewTier(
       const std::string& name, uint32_t dim) const;
 
-  // Rows of any tables and consumer positions, in one atomic write: after a
-  // crash either all of it is there or none. `sync` waits for the WAL fsync.
+  // Rows of any tables (written, then deleted where a block says so) and
+  // consumer positions, in one atomic write: after a crash either all of it
+  // is there or none. `sync` waits for the WAL fsync.
   [[nodiscard]] absl::Status WriteRows(absl::Span<const RowBlock> rows,
                                        absl::Span<const StoredOffset> offsets,
                                        bool sync);
