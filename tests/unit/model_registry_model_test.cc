@@ -3,12 +3,14 @@
 // that hold a version and let go, checked after every step against a plain
 // reference. Every row of version V of a model holds V, so a held version
 // shows whether its rows are still there.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/model/hugectr_importer.h"
@@ -184,6 +186,55 @@ TEST_CASE("registry versions follow a reference model under random operations",
                 m, version, "t")) == (ref.stored[m].count(version) != 0));
     }
   }
+}
+
+TEST_CASE("lookups read whole versions while versions swap and go",
+          "[registry][concurrency]") {
+  TempDir data, sources;
+  auto store = ModelStore::Open(data.path(), {}).value();
+  std::vector<ModelManifest> manifests;
+  for (uint64_t v = 1; v <= kVersions; ++v) {
+    const std::string dir = sources.path() + "/" + std::to_string(v);
+    WriteHugeCtrTable(dir, "t", {7, 8}, {float(v), float(v)});
+    manifests.push_back(ImportHugeCtrModel(store.get(), "m", dir, {}).value());
+  }
+  RegistryOptions options;
+  options.hash_map_capacity_bytes = 1 << 10;
+  auto registry = ModelRegistry::Open(store.get(), options).value();
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        std::shared_ptr<const Model> model = registry->Find("m");
+        if (model == nullptr) continue;  // between an unload and a serve
+        std::vector<float> row(1);
+        std::vector<size_t> defaulted;
+        absl::Status s = model->FindTable("t")->chain->Lookup(
+            {7}, absl::MakeSpan(row), &defaulted);
+        if (!s.ok() || row[0] != float(model->version())) ++wrong;
+      }
+    });
+  }
+  std::mt19937_64 rng(Catch::rngSeed());
+  for (int step = 0; step < 200; ++step) {
+    const ModelManifest& m = manifests[rng() % manifests.size()];
+    switch (rng() % 4) {
+      case 0:
+        registry->Unload("m").IgnoreError();
+        break;
+      case 1:
+        registry->Stage(m).IgnoreError();
+        break;
+      default:
+        registry->Serve(m).IgnoreError();
+        break;
+    }
+  }
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  CHECK(wrong.load() == 0);
 }
 
 }  // namespace strata::testing
