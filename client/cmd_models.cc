@@ -67,6 +67,11 @@ void AddLoad(CLI::App* models) {
       "--default-value",
       [args](float v) { args->request.set_default_value(v); },
       "Value of every element of a missing key's row (default 0)");
+  cmd->add_option_function<std::string>(
+      "--default-row",
+      [args](const std::string& v) { args->request.set_default_row(v); },
+      "Default row instead of --default-value: vector:V0,V1,... (dim "
+      "values) or hash:SEED:LOW:HIGH (per key, uniform in [LOW, HIGH))");
   cmd->add_flag_function(
       "--stage", [args](int64_t) { args->request.set_stage_only(true); },
       "Load without serving: only requests pinning the version reach it");

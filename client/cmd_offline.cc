@@ -70,6 +70,10 @@ void AddImport(CLI::App& app) {
   cmd->add_option("--default-value", args->import.default_value,
                   "Value of every element of a missing key's row")
       ->capture_default_str();
+  cmd->add_option("--default-row", args->import.default_row,
+                  "Default row instead of --default-value: vector:V0,V1,... "
+                  "(dim values) or hash:SEED:LOW:HIGH (per key, uniform in "
+                  "[LOW, HIGH), the same on every pod)");
   cmd->add_option("--dense", args->dense_file,
                   "ONNX graph of the model's dense network, run by Infer");
   cmd->add_option(

@@ -157,7 +157,8 @@ void AddModels(CLI::App& app) {
         tables.push_back({{"name", t.name()},
                           {"dim", t.dim()},
                           {"rows", t.rows()},
-                          {"default_value", t.default_value()}});
+                          {"default_value", t.default_value()},
+                          {"default_row", t.default_row()}});
       }
       nlohmann::json model = {
           {"name", m.name()}, {"version", m.version()}, {"tables", tables}};

@@ -77,6 +77,7 @@ grpc::ServerUnaryReactor* AdminService::LoadModel(
     load.source_dir = request->source_dir();
     load.import.dim = request->dim();
     load.import.default_value = request->default_value();
+    load.import.default_row = request->default_row();
     load.import.update_offsets = {request->update_offsets().begin(),
                                   request->update_offsets().end()};
     load.serve = !request->stage_only();

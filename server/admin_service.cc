@@ -21,6 +21,7 @@ grpc::ServerUnaryReactor* AdminService::ListModels(
       table->set_dim(t.dim);
       table->set_rows(t.rows);
       table->set_default_value(t.default_value);
+      table->set_default_row(t.default_row);
     }
     if (const DenseModel* dense = model->dense(); dense != nullptr) {
       const DenseNetwork& net = dense->network();

@@ -20,6 +20,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/model/dense_binding.h"
 #include "engine/model/snapshot.h"
+#include "engine/store/default_row.h"
 
 namespace strata {
 namespace {
@@ -36,6 +37,7 @@ struct TableInput {
   uint64_t rows = 0;
   uint32_t dim = 0;
   float default_value = 0.0f;
+  std::string default_row;
   std::string sst_path;
   std::unique_ptr<TableFile> file;  // written by WriteSst
 };
@@ -79,6 +81,14 @@ absl::StatusOr<TableInput> OpenTable(const HugeCtrTableSource& source) {
                              source.dim));
   t.rows = shape.rows;
   t.dim = shape.dim;
+  t.default_row = source.default_row;
+  absl::Status row =
+      DefaultRow::Parse(source.default_row, t.dim, source.default_value)
+          .status();
+  if (!row.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", source.name, ": ", row.message()));
+  }
   return t;
 }
 
@@ -89,9 +99,9 @@ absl::StatusOr<std::vector<TableInput>> OpenTables(
   if (sources.empty()) {
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListTables(from));
     for (const std::string& name : names) {
-      sources.push_back(
-          HugeCtrTableSource{name, absl::StrCat(from, "/", name, kTableSuffix),
-                             options.dim, options.default_value});
+      sources.push_back(HugeCtrTableSource{
+          name, absl::StrCat(from, "/", name, kTableSuffix), options.dim,
+          options.default_value, options.default_row});
     }
   }
   std::set<std::string> seen;
@@ -222,7 +232,8 @@ absl::StatusOr<std::vector<TableSpec>> InspectHugeCtrModel(
                           OpenTables(from_dir, options));
   std::vector<TableSpec> specs;
   for (const TableInput& t : tables) {
-    specs.push_back(TableSpec{t.name, t.dim, t.rows, t.default_value, ""});
+    specs.push_back(
+        TableSpec{t.name, t.dim, t.rows, t.default_value, "", t.default_row});
   }
   return specs;
 }
@@ -313,8 +324,8 @@ absl::StatusOr<ModelManifest> ImportHugeCtrModel(
       std::string cf_name = ModelStore::TableName(model, version, t.name);
       STRATA_RETURN_IF_ERROR(store->rocksdb()->IngestTable(cf_name, *t.file));
       created.push_back(cf_name);
-      manifest.tables.push_back(
-          TableSpec{t.name, t.dim, t.rows, t.default_value, cf_name});
+      manifest.tables.push_back(TableSpec{
+          t.name, t.dim, t.rows, t.default_value, cf_name, t.default_row});
     }
     if (dense.has_value()) {
       STRATA_RETURN_IF_ERROR(

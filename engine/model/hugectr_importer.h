@@ -42,6 +42,7 @@ struct HugeCtrTableSource {
   std::string dir;   // holds `key` and `emb_vector`
   uint32_t dim = 0;  // expected dim; 0 infers it
   float default_value = 0.0f;
+  std::string default_row;  // default_row.h spec; empty: default_value
 };
 
 struct ImportOptions {
@@ -55,6 +56,10 @@ struct ImportOptions {
   uint32_t dim = 0;
   // Element value of the default row of every table.
   float default_value = 0.0f;
+  // A vector or per-key hashed default row of every table, as
+  // engine/store/default_row.h spells it (empty: default_value). Checked
+  // against each table's dim before anything is written.
+  std::string default_row;
   // Update offsets the snapshot was built at ("<topic>/<partition>" -> next
   // offset not included); older deltas are skipped when it serves.
   std::map<std::string, int64_t> update_offsets;

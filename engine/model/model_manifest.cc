@@ -85,6 +85,8 @@ std::string ModelManifest::ToJson() const {
                            {"rows", t.rows},
                            {"default_value", t.default_value},
                            {"column_family", t.column_family}});
+    if (!t.default_row.empty())
+      j["tables"].back()["default_row"] = t.default_row;
   }
   if (dense.has_value()) j["dense"] = DenseToJson(*dense);
   return j.dump();
@@ -112,6 +114,7 @@ absl::StatusOr<ModelManifest> ModelManifest::FromJson(const std::string& json) {
       s.rows = t.at("rows").get<uint64_t>();
       s.default_value = t.value("default_value", 0.0f);
       s.column_family = t.at("column_family").get<std::string>();
+      s.default_row = t.value("default_row", std::string());
       m.tables.push_back(std::move(s));
     }
     if (j.contains("dense")) m.dense = DenseFromJson(j.at("dense"));

@@ -22,6 +22,9 @@ struct TableSpec {
   uint64_t rows = 0;
   float default_value = 0.0f;  // every element of a missing key's row
   std::string column_family;   // RocksDB column family that holds the rows
+  // A vector or per-key hashed default row (engine/store/default_row.h);
+  // empty: every element default_value.
+  std::string default_row;
 };
 
 // What one graph input of a dense network receives.

@@ -140,9 +140,12 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelRegistry::Load(
         std::unique_ptr<Tier> ssd,
         store_->rocksdb()->NewTier(spec.column_family, spec.dim));
     tiers.push_back(std::move(ssd));
+    STRATA_ASSIGN_OR_RETURN(
+        DefaultRow default_row,
+        DefaultRow::Parse(spec.default_row, spec.dim, spec.default_value));
     model->tables_[spec.name] = Model::Table{
         spec,
-        std::make_unique<TierChain>(std::move(tiers), spec.default_value)};
+        std::make_unique<TierChain>(std::move(tiers), std::move(default_row))};
   }
   if (manifest.dense.has_value()) {
     STRATA_ASSIGN_OR_RETURN(model->dense_, LoadDense(manifest));

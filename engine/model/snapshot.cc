@@ -100,6 +100,9 @@ std::string SnapshotInfo::ToJson() const {
                            {"default_value", t.default_value},
                            {"key_crc32c", t.key_crc32c},
                            {"emb_crc32c", t.emb_crc32c}});
+    if (!t.default_row.empty()) {
+      tables_json.back()["default_row"] = t.default_row;
+    }
   }
   json j = {{"format", kFormat},
             {"model", model},
@@ -132,7 +135,8 @@ absl::StatusOr<SnapshotInfo> SnapshotInfo::FromJson(const std::string& text) {
           t.at("name").get<std::string>(), t.at("dim").get<uint32_t>(),
           t.at("rows").get<uint64_t>(), t.at("default_value").get<float>(),
           t.at("key_crc32c").get<uint32_t>(),
-          t.at("emb_crc32c").get<uint32_t>()});
+          t.at("emb_crc32c").get<uint32_t>(),
+          t.value("default_row", std::string())});
     }
     info.update_offsets =
         j.at("update_offsets").get<std::map<std::string, int64_t>>();
@@ -166,7 +170,8 @@ absl::StatusOr<SnapshotInfo> ExportSnapshot(
   std::vector<std::string> column_families;
   std::vector<std::unique_ptr<OutFile>> keys, embs;
   for (const TableSpec& t : manifest.tables) {
-    info.tables.push_back(SnapshotTable{t.name, t.dim, 0, t.default_value});
+    info.tables.push_back(
+        SnapshotTable{t.name, t.dim, 0, t.default_value, 0, 0, t.default_row});
     column_families.push_back(t.column_family);
     rows_total += t.rows;
     fs::create_directories(TableDir(out_dir, t.name), ec);
@@ -257,8 +262,8 @@ absl::StatusOr<SnapshotInfo> PrepareSnapshotImport(const std::string& dir,
                                        t.rows * sizeof(float) * uint64_t{t.dim},
                                        t.emb_crc32c));
     }
-    options->tables.push_back(
-        HugeCtrTableSource{t.name, table_dir, t.dim, t.default_value});
+    options->tables.push_back(HugeCtrTableSource{
+        t.name, table_dir, t.dim, t.default_value, t.default_row});
   }
   if (options->update_offsets.empty()) {
     options->update_offsets = info.update_offsets;

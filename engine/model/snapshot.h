@@ -38,6 +38,7 @@ struct SnapshotTable {
   float default_value = 0.0f;
   uint32_t key_crc32c = 0;
   uint32_t emb_crc32c = 0;
+  std::string default_row;  // default_row.h spec; empty: default_value
 };
 
 struct SnapshotInfo {

@@ -51,8 +51,8 @@ struct BackgroundRead {
 }  // namespace
 
 TierChain::TierChain(std::vector<std::unique_ptr<Tier>> tiers,
-                     float default_value)
-    : tiers_(std::move(tiers)), default_value_(default_value) {
+                     DefaultRow default_row)
+    : tiers_(std::move(tiers)), default_row_(std::move(default_row)) {
   for (size_t t = 0; t < tiers_.size(); ++t) {
     latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
   }
@@ -214,7 +214,7 @@ absl::Status TierChain::LookupParts(absl::Span<ChainPart> parts,
 
   auto fill_default = [&](const Pending& m) {
     float* row = &parts[m.part].values[m.pos * d];
-    std::fill(row, row + d, default_value_);
+    default_row_.Fill(parts[m.part].keys[m.pos], row, d);
     parts[m.part].defaulted->push_back(m.pos);
   };
   if (tiers_.size() == 1) {

@@ -1,7 +1,8 @@
 // TierChain: the ordered tiers one table is read through, top (fastest) to
 // bottom (authoritative). A lookup asks each tier only for what the tiers
 // above it missed, and fills rows found below back into the tiers above.
-// Keys that no tier holds get the table's default row and are reported.
+// Keys that no tier holds get the table's default row (default_row.h) and
+// are reported.
 //
 // A lookup of several callers' keys (LookupParts) reads tier 1 straight into
 // each caller's rows (or, for a remote tier 1, in one merged call) and reads
@@ -32,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "engine/common/histogram.h"
+#include "engine/store/default_row.h"
 #include "engine/store/tier.h"
 
 namespace strata {
@@ -59,11 +61,14 @@ struct ChainPart {
 class TierChain {
  public:
   // `tiers` must be non-empty and share one dim.
-  TierChain(std::vector<std::unique_ptr<Tier>> tiers, float default_value);
+  TierChain(std::vector<std::unique_ptr<Tier>> tiers, DefaultRow default_row);
+  TierChain(std::vector<std::unique_ptr<Tier>> tiers, float default_value)
+      : TierChain(std::move(tiers), DefaultRow(default_value)) {}
   ~TierChain();  // waits for this chain's background fills
 
   uint32_t dim() const { return tiers_.front()->dim(); }
-  float default_value() const { return default_value_; }
+  float default_value() const { return default_row_.scalar(); }
+  const DefaultRow& default_row() const { return default_row_; }
   const std::vector<std::unique_ptr<Tier>>& tiers() const { return tiers_; }
   // Seconds each Lookup call of tier t took (one call serves a batch).
   HistogramSnapshot TierLatency(size_t t) const {
@@ -125,7 +130,7 @@ class TierChain {
 
   // Constant after construction.
   std::vector<std::unique_ptr<Tier>> tiers_;
-  float default_value_;
+  DefaultRow default_row_;
   std::vector<std::unique_ptr<Histogram>> latency_;  // one per tier
 
   // Background fills handed out and not finished.
